@@ -1,0 +1,5 @@
+"""`python -m slaengine`."""
+
+from .cli import main
+
+main()

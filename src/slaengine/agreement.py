@@ -1,0 +1,50 @@
+"""`Agreement`: a validated agreement, the object every other part of slaengine works from."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from .diagnostics import AgreementError, Diagnostic
+from .loader import LoadedAgreement
+from .models import AgreementSpec, Review, TestSuite
+from .validator import ValidationResult, validate_folder
+
+
+class Agreement:
+    """A loaded agreement that passed validation (warnings are kept in `diagnostics`)."""
+
+    def __init__(self, result: ValidationResult):
+        if not result.ok or result.structured is None or result.digest is None:
+            raise AgreementError(result.errors or result.diagnostics)
+        self.spec: AgreementSpec = result.structured.spec
+        self.reviews: list[Review] = sorted(result.structured.reviews, key=lambda r: r.date)
+        self.tests: list[TestSuite] = result.structured.tests
+        self.digest: str = result.digest
+        self.diagnostics: list[Diagnostic] = result.diagnostics
+        self.loaded: LoadedAgreement = result.loaded
+
+    @property
+    def root(self) -> Path:
+        return self.loaded.root
+
+    @property
+    def name(self) -> str:
+        return self.spec.agreement
+
+    @property
+    def version(self) -> str:
+        return self.spec.version
+
+    def __repr__(self) -> str:
+        return f"<Agreement {self.name!r} {self.version} {self.digest[:19]}>"
+
+
+def load_agreement(path: Path | str = "agreement", *, today: date | None = None,
+                   strict: bool = False) -> Agreement:
+    """Load, validate and return an agreement folder.
+
+    Raises `AgreementError` (with every diagnostic) when the agreement is invalid,
+    and `UsageError` when the folder cannot be read at all.
+    """
+    return Agreement(validate_folder(path, today=today, strict=strict))

@@ -1,0 +1,31 @@
+"""The semantic checks: each a generator that yields only what it finds; the runner collects."""
+
+from .base import Check, CheckContext
+from .clocks import check_calendars, check_service_levels
+from .examples import check_test_cases
+from .kpis import check_kpis
+from .lifecycle import check_dispositions, check_stages
+from .operators import check_fields, check_operators
+from .references import check_condition_references, check_cycles
+from .reviews import check_approvals, check_digest_and_cadence, check_versions
+from .scoring import check_bands, check_score_rules
+
+ALL_CHECKS: tuple[Check, ...] = (
+    check_fields,
+    check_condition_references,
+    check_cycles,
+    check_operators,
+    check_score_rules,
+    check_bands,
+    check_stages,
+    check_dispositions,
+    check_calendars,
+    check_service_levels,
+    check_kpis,
+    check_versions,
+    check_approvals,
+    check_digest_and_cadence,
+    check_test_cases,
+)
+
+__all__ = ["ALL_CHECKS", "Check", "CheckContext"]

@@ -1,0 +1,65 @@
+"""KPIs measure fields that exist and fit: numeric sums, datetime durations, known clocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, error
+from ..loader import PathKey
+from ..models.sections import DurationMeasure
+from .base import NUMERIC_TYPES, CheckContext
+
+
+def _numeric(ctx: CheckContext, field: str, path: PathKey, measure: str) -> Iterator[Diagnostic]:
+    spec = ctx.spec.fields.get(field)
+    if spec is None:
+        yield from ctx.field_ref(field, path)
+    elif spec.type not in NUMERIC_TYPES:
+        yield error("not-numeric", f"`{measure}` needs a numeric field; `{field}` is {spec.type}",
+                    ctx.at(path), "declare it `type: number` or measure another field")
+
+
+def _duration(ctx: CheckContext, measure: DurationMeasure, path: PathKey) -> Iterator[Diagnostic]:
+    yield from ctx.timestamp_ref(measure.from_, (*path, "from"), "duration start")
+    yield from ctx.timestamp_ref(measure.to, (*path, "to"), "duration end")
+    if measure.calendar is not None and measure.calendar not in ctx.spec.calendars:
+        yield ctx.unknown("calendar", measure.calendar, list(ctx.spec.calendars),
+                          (*path, "calendar"))
+
+
+def check_kpis(ctx: CheckContext) -> Iterator[Diagnostic]:
+    spec = ctx.spec
+    for name, kpi in spec.kpis.items():
+        base = ("kpis", name)
+        for i, owner in enumerate(kpi.owners):
+            yield from ctx.party_ref(owner, (*base, "owners", i))
+        for measure in ("sum", "average", "median"):
+            field = getattr(kpi, measure)
+            if field is not None:
+                yield from _numeric(ctx, field, (*base, measure), measure)
+        if kpi.percentile is not None:
+            if kpi.percentile.field is not None:
+                yield from _numeric(ctx, kpi.percentile.field, (*base, "percentile", "field"),
+                                    "percentile")
+            if kpi.percentile.duration is not None:
+                yield from _duration(ctx, kpi.percentile.duration,
+                                     (*base, "percentile", "duration"))
+        if kpi.median_duration is not None:
+            yield from _duration(ctx, kpi.median_duration, (*base, "median_duration"))
+        if kpi.attainment is not None and kpi.attainment not in spec.service_levels:
+            yield ctx.unknown("service level", kpi.attainment, list(spec.service_levels),
+                              (*base, "attainment"))
+        if kpi.group_by is not None:
+            yield from ctx.field_ref(kpi.group_by, (*base, "group_by"))
+        if kpi.cohort is not None:
+            yield from ctx.timestamp_ref(kpi.cohort, (*base, "cohort"), "cohort timestamp")
+        for needs_cohort in ("period", "maturity"):
+            if getattr(kpi, needs_cohort) is not None and kpi.cohort is None:
+                yield error("missing-cohort",
+                            f"`{needs_cohort}` needs a `cohort` timestamp to place leads in time",
+                            ctx.at((*base, needs_cohort)), "add e.g. `cohort: mql_at`")
+        if kpi.target is not None and kpi.target.gte is not None and kpi.target.lte is not None \
+                and kpi.target.gte > kpi.target.lte:
+            yield error("empty-range", f"target `gte: {kpi.target.gte}` is above "
+                                       f"`lte: {kpi.target.lte}`: it can never be met",
+                        ctx.at((*base, "target")))

@@ -1,0 +1,43 @@
+"""The lifecycle: stages with known owners, timestamps and requirements; dispositions that land."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from ..diagnostics import Diagnostic, error
+from .base import CheckContext
+
+
+def check_stages(ctx: CheckContext) -> Iterator[Diagnostic]:
+    spec = ctx.spec
+    seen: dict[str, int] = {}
+    for i, stage in enumerate(spec.stages):
+        path = ("stages", i)
+        if stage.id in seen:
+            yield error("duplicate-stage", f"stage `{stage.id}` is listed twice",
+                        ctx.at((*path, "id")), f"it is already stage {seen[stage.id] + 1}")
+        seen.setdefault(stage.id, i)
+        if stage.owner is not None:
+            yield from ctx.party_ref(stage.owner, (*path, "owner"))
+        if stage.entered_at is not None:
+            yield from ctx.timestamp_ref(stage.entered_at, (*path, "entered_at"),
+                                         "stage entry time")
+        if stage.requires is not None and stage.requires not in spec.definitions:
+            yield ctx.unknown("definition", stage.requires, list(spec.definitions),
+                              (*path, "requires"))
+
+
+def check_dispositions(ctx: CheckContext) -> Iterator[Diagnostic]:
+    stages = ctx.stage_ids()
+    for name, disposition in ctx.spec.dispositions.items():
+        if disposition.returns_to not in stages:
+            yield ctx.unknown("stage", disposition.returns_to, stages,
+                              ("dispositions", name, "returns_to"),
+                              "a disposition returns the lead to one of the lifecycle stages")
+    if any(s.requires_disposition for s in ctx.spec.stages) and not ctx.spec.dispositions:
+        index = next(i for i, s in enumerate(ctx.spec.stages) if s.requires_disposition)
+        yield error("missing-dispositions",
+                    f"stage `{ctx.spec.stages[index].id}` requires a disposition, "
+                    "but the agreement defines none",
+                    ctx.at(("stages", index, "requires_disposition")),
+                    "add a `dispositions:` section with the codes sales may use")

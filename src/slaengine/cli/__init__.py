@@ -1,0 +1,37 @@
+"""The `slaengine` command: click parses the options; the work is done by the library."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from ..diagnostics import UsageError
+from .commands import schema_command, validate_command
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="slaengine")
+def cli() -> None:
+    """The marketing and sales agreement as reviewed code.
+
+    Exit status: 0 ok, 1 findings or an invalid agreement, 2 bad usage or unreadable input.
+    """
+
+
+cli.add_command(validate_command)
+cli.add_command(schema_command)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Console entry point: usage problems become a one-line message and exit 2."""
+    try:
+        cli.main(args=argv, prog_name="slaengine", standalone_mode=True)
+    except UsageError as exc:
+        click.echo(f"slaengine: error: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+__all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "cli", "main"]

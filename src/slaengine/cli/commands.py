@@ -1,0 +1,87 @@
+"""`validate` and `schema`: the commands that read an agreement's files and structure."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from ..agreement import load_agreement
+from ..schema import dumps, generated_schemas, lead_schema
+from ..validator import validate_folder
+from .reporters import REPORTERS
+
+DEFAULT_AGREEMENT = "agreement"
+
+
+def _today(value: str | None) -> date:
+    if value is None:
+        return date.today()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"`{value}` is not a date; write YYYY-MM-DD") from None
+
+
+def agreement_dir(folder: str | None, option: str | None) -> Path:
+    """The agreement folder from the argument or `--agreement`, default `agreement/`."""
+    if folder and option and Path(folder) != Path(option):
+        raise click.UsageError("give the agreement folder once: as an argument or --agreement")
+    return Path(folder or option or DEFAULT_AGREEMENT)
+
+
+@click.command("validate")
+@click.argument("folder", required=False, type=click.Path(path_type=str))
+@click.option("--agreement", "agreement_option", metavar="DIR",
+              help="Agreement folder (default: agreement/).")
+@click.option("--format", "fmt", type=click.Choice(sorted(REPORTERS)), default="text",
+              show_default=True, help="Output format; `github` annotates pull requests.")
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--today", metavar="DATE", help="Date for review-cadence checks (default: today).")
+def validate_command(folder: str | None, agreement_option: str | None, fmt: str, strict: bool,
+                     today: str | None) -> None:
+    """Check an agreement folder: structure, references, contradictions, reviews."""
+    root = agreement_dir(folder, agreement_option)
+    result = validate_folder(root, today=_today(today), strict=strict)
+    color = fmt == "text" and sys.stdout.isatty()
+    click.echo(REPORTERS[fmt](result, root, color))
+    sys.exit(0 if result.ok else 1)
+
+
+@click.command("schema")
+@click.option("--write", "write_dir", metavar="DIR", type=click.Path(path_type=Path),
+              help="Write every schema file into DIR (e.g. schema/).")
+@click.option("--check", "check_dir", metavar="DIR", type=click.Path(path_type=Path),
+              help="Exit 1 if the schema files in DIR differ from the models.")
+@click.option("--lead", is_flag=True, help="Print the lead-record schema of an agreement.")
+@click.option("--agreement", "agreement_option", metavar="DIR", default=DEFAULT_AGREEMENT,
+              show_default=True, help="Agreement folder (with --lead).")
+def schema_command(write_dir: Path | None, check_dir: Path | None, lead: bool,
+                   agreement_option: str) -> None:
+    """Print or write the JSON Schemas generated from the models."""
+    if lead:
+        agreement = load_agreement(agreement_option)
+        click.echo(dumps(lead_schema(agreement.spec.fields, f"{agreement.name} lead record")),
+                   nl=False)
+        return
+    schemas = {name: dumps(s) for name, s in generated_schemas().items()}
+    if write_dir is not None:
+        write_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in schemas.items():
+            (write_dir / name).write_text(text, encoding="utf-8")
+            click.echo(f"wrote {write_dir / name}", err=True)
+        return
+    if check_dir is not None:
+        stale = [name for name, text in schemas.items()
+                 if not (check_dir / name).is_file()
+                 or (check_dir / name).read_text(encoding="utf-8") != text]
+        for name in stale:
+            click.echo(f"{check_dir / name}: out of date; run `slaengine schema --write "
+                       f"{check_dir}`", err=True)
+        sys.exit(1 if stale else 0)
+    click.echo(schemas["agreement.schema.json"], nl=False)
+
+
+__all__ = ["agreement_dir", "schema_command", "validate_command"]

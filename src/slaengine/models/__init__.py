@@ -1,0 +1,63 @@
+"""pydantic models of the agreement format: the single source of truth for its structure."""
+
+from .agreement import REQUIRED_SECTIONS, AgreementSpec
+from .common import Duration, Interval
+from .conditions import (
+    AllCondition,
+    AnyCondition,
+    Condition,
+    DefinitionCondition,
+    FieldCondition,
+    NotCondition,
+    ScoreCondition,
+)
+from .review import Action, Approval, Review
+from .sections import (
+    Band,
+    Calendar,
+    Definition,
+    Disposition,
+    FieldSpec,
+    Holiday,
+    Kpi,
+    Party,
+    PerValueRule,
+    PointsRule,
+    Score,
+    ServiceLevel,
+    Stage,
+)
+from .testcase import Expectation, TestCase, TestSuite
+
+__all__ = [
+    "REQUIRED_SECTIONS",
+    "Action",
+    "AgreementSpec",
+    "AllCondition",
+    "AnyCondition",
+    "Approval",
+    "Band",
+    "Calendar",
+    "Condition",
+    "Definition",
+    "DefinitionCondition",
+    "Disposition",
+    "Duration",
+    "Expectation",
+    "FieldCondition",
+    "FieldSpec",
+    "Holiday",
+    "Interval",
+    "Kpi",
+    "NotCondition",
+    "Party",
+    "PerValueRule",
+    "PointsRule",
+    "Review",
+    "Score",
+    "ScoreCondition",
+    "ServiceLevel",
+    "Stage",
+    "TestCase",
+    "TestSuite",
+]

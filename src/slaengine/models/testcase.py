@@ -1,0 +1,42 @@
+"""Agreement tests: example leads with the outcome both teams expect (`slaengine test`)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field
+
+from .common import Identifier, IsoDateTime, StrictModel, Text
+
+ServiceLevelStatus = Literal[
+    "not_applicable", "not_started", "running", "at_risk", "met", "breached"]
+
+
+class Expectation(StrictModel):
+    """What evaluating the case's lead must give; only what is written is checked."""
+
+    definitions: dict[Identifier, bool] = {}
+    scores: dict[Identifier, int | float] = {}
+    bands: dict[Identifier, Identifier | None] = {}
+    stage: Identifier | None = None
+    owner: Identifier | None = None
+    violations: list[str] | None = None
+    service_levels: dict[Identifier, ServiceLevelStatus] = {}
+
+
+class TestCase(StrictModel):
+    """One example lead and its expected outcome."""
+
+    name: Text
+    description: str | None = None
+    now: IsoDateTime | None = None
+    lead: dict[str, Any]
+    expect: Expectation
+
+
+class TestSuite(StrictModel):
+    """One file of agreement tests; `now` is the default evaluation time of its cases."""
+
+    title: str | None = None
+    now: IsoDateTime | None = None
+    cases: Annotated[list[TestCase], Field(min_length=1)]
