@@ -140,7 +140,7 @@ def _translate(err: SchemaError, prefix: PathKey, loaded: LoadedAgreement) -> It
         what, hint = _PATTERN_MESSAGES.get(str(schema.get("pattern")),
                                            ("has the wrong form", None))
         if "propertyNames" in err.schema_path:  # a mapping key, not a value
-            at = loaded.locate((*path, value), key=True)
+            at = loaded.locate((*path, str(value)), key=True)
         yield error("invalid-value", f"`{value}` {what}", at, hint)
         return
     if kind == "format":
