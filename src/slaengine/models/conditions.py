@@ -8,13 +8,16 @@ The union is discriminated by which of those keys is present.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import ConfigDict, Discriminator, Field, Tag, model_validator
 
 from .common import DurationText, FieldName, Identifier, StrictModel
 
+_T = TypeVar("_T")
 Scalar = str | int | float | bool
+# `[low, high]`: YAML has lists, not tuples, and strict mode would refuse a list as a tuple.
+Pair = Annotated[list[_T], Field(min_length=2, max_length=2)]
 Orderable = int | float | str
 Number = int | float
 
@@ -56,7 +59,7 @@ class FieldCondition(StrictModel):
     lte: Orderable | None = None
     in_: Annotated[list[Scalar], Field(min_length=1)] | None = Field(default=None, alias="in")
     not_in: Annotated[list[Scalar], Field(min_length=1)] | None = None
-    between: tuple[Orderable, Orderable] | None = None
+    between: Pair[Orderable] | None = None
     contains: Scalar | None = None
     matches: str | None = None
     exists: bool | None = None
@@ -90,7 +93,7 @@ class ScoreCondition(StrictModel):
     lte: Number | None = None
     in_: Annotated[list[Number], Field(min_length=1)] | None = Field(default=None, alias="in")
     not_in: Annotated[list[Number], Field(min_length=1)] | None = None
-    between: tuple[Number, Number] | None = None
+    between: Pair[Number] | None = None
 
     @model_validator(mode="after")
     def _one_operator(self) -> ScoreCondition:
