@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
@@ -27,6 +27,8 @@ class Expectation(StrictModel):
 class TestCase(StrictModel):
     """One example lead and its expected outcome."""
 
+    __test__: ClassVar[bool] = False  # a data model, not a pytest test class
+
     name: Text
     description: str | None = None
     now: IsoDateTime | None = None
@@ -36,6 +38,8 @@ class TestCase(StrictModel):
 
 class TestSuite(StrictModel):
     """One file of agreement tests; `now` is the default evaluation time of its cases."""
+
+    __test__: ClassVar[bool] = False
 
     title: str | None = None
     now: IsoDateTime | None = None
