@@ -92,13 +92,13 @@ def sort_diagnostics(diagnostics: Iterable[Diagnostic]) -> list[Diagnostic]:
     return [unique[k] for k in sorted(unique, key=lambda k: k[0])]
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A `did you mean ...?` hint when a close match exists, else None."""
+def did_you_mean(name: str, candidates: Iterable[str], *, list_known: bool = True) -> str | None:
+    """A `did you mean ...?` hint when a close match exists, else the known names (if few)."""
     options = sorted(set(candidates))
     close = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     if close:
         return f"did you mean `{close[0]}`?"
-    if options and len(options) <= 12:
+    if list_known and options and len(options) <= 12:
         return "known: " + ", ".join(f"`{o}`" for o in options)
     return None
 

@@ -26,18 +26,49 @@ def canonical_content(spec: AgreementSpec) -> dict[str, Any]:
 
 def digest(spec: AgreementSpec) -> str:
     """`sha256:<hex>` of the canonical content, stable across formatting and file splits."""
-    payload = orjson.dumps(canonical_content(spec), option=orjson.OPT_SORT_KEYS)
+    payload = orjson.dumps(_big_ints_as_json(canonical_content(spec)), option=orjson.OPT_SORT_KEYS)
     return "sha256:" + hashlib.sha256(payload).hexdigest()
+
+
+_I64_MIN, _U64_MAX = -(2**63), 2**64 - 1
+
+
+def _big_ints_as_json(value: Any) -> Any:
+    """orjson refuses integers outside 64 bits: write those as JSON number text itself."""
+    if isinstance(value, dict):
+        return {k: _big_ints_as_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_big_ints_as_json(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool) and not (
+            _I64_MIN <= value <= _U64_MAX):
+        return orjson.Fragment(str(value).encode())
+    return value
 
 
 def short_digest(value: str) -> str:
     return value.removeprefix("sha256:")[:12]
 
 
+class _Dumper(yaml.SafeDumper):
+    """PyYAML's safe dumper, except that text holding NEL (U+0085) is double-quoted.
+
+    With `allow_unicode`, PyYAML writes NEL as it is inside a single-quoted scalar, where YAML
+    reads it as a line break and folds it into a space; double quotes escape it as `\\N`.
+    """
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value,
+                                   style='"' if "\x85" in value else None)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
 def to_yaml(data: Any) -> str:
     """YAML the strict loader reads back as the same data (PyYAML quotes anything ambiguous)."""
-    text: str = yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_flow_style=False,
-                               width=100)
+    text: str = yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                          default_flow_style=False, width=100)
     return text
 
 

@@ -9,6 +9,7 @@ stays the string the user wrote, and the models decide what it means.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,7 +31,9 @@ PathKey = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
-_FLOAT = re.compile(r"^[-+]?(0|[1-9][0-9]*)(\.[0-9]+([eE][-+]?[0-9]+)?|[eE][-+]?[0-9]+)$")
+# A float needs a decimal point, and its exponent a sign (`1.5`, `2.5e-3`, `1.0e+20`): the forms
+# PyYAML writes and resolves. `1e5` or `1.5e3` stay text, as `yaml.safe_dump` leaves them unquoted.
+_FLOAT = re.compile(r"^[-+]?(0|[1-9][0-9]*)\.[0-9]+([eE][-+][0-9]+)?$")
 _NULL = re.compile(r"^(null|~|)$")
 _BOOL = re.compile(r"^(true|false)$")
 
@@ -132,9 +135,17 @@ class _Builder:
         if tag == _TAG + "null" and _NULL.match(text):
             return None
         if tag == _TAG + "int" and _INT.match(text):
-            return int(text)
+            try:
+                return int(text)
+            except ValueError:  # more digits than Python converts (sys.get_int_max_str_digits)
+                raise _Refused("yaml-number", f"a number of {len(text)} digits is too long",
+                               node.start_mark) from None
         if tag == _TAG + "float" and _FLOAT.match(text):
-            return float(text)
+            number = float(text)
+            if not math.isfinite(number):
+                raise _Refused("yaml-number", f"`{text}` is too large for a number",
+                               node.start_mark)
+            return number
         short = tag.replace(_TAG, "!!")
         if short in ("!!str", "!!int", "!!float", "!!bool", "!!null"):
             raise _Refused("yaml-tag", f"`{text}` is not a valid `{short}` value", node.start_mark)
@@ -149,7 +160,8 @@ class _Builder:
             if not isinstance(key_node, ScalarNode):
                 raise _Refused("yaml-key", "a mapping key must be a plain name",
                                key_node.start_mark)
-            if key_node.tag == _TAG + "merge" or key_node.value == "<<":
+            # A plain `<<` is a merge key; a quoted '<<' is only text.
+            if key_node.tag == _TAG + "merge" or (key_node.value == "<<" and not key_node.style):
                 raise _Refused("yaml-merge-key", "merge key `<<` is not allowed",
                                key_node.start_mark, "write the merged keys out in full")
             key = key_node.value
@@ -203,6 +215,12 @@ def parse_yaml(text: str, file: str) -> LoadedFile:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
+        if exc.context_mark is not None and "end of stream" in problem:
+            # An unclosed quote or bracket: where it opened helps, the end of the file does not.
+            mark = exc.context_mark
+            opened = (exc.context or "").removeprefix("while scanning a ").removeprefix(
+                "while parsing a ")
+            problem = f"this {opened.replace('scalar', 'value')} is never closed"
         if exc.context and problem.startswith("but "):
             problem = f"{exc.context}, {problem}"
         loc = _loc(file, mark) if mark is not None else Location(file)
@@ -267,6 +285,7 @@ def load_folder(root: Path | str) -> LoadedAgreement:
 
     data: dict[str, Any] = {}
     source = SourceMap()
+    source.values[()] = Location(str(root))  # what a finding about the whole agreement names
     diagnostics: list[Diagnostic] = []
     files: list[Path] = []
     section_origin: dict[str, Location] = {}

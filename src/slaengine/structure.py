@@ -134,7 +134,7 @@ def _translate(err: SchemaError, prefix: PathKey, loaded: LoadedAgreement) -> It
         options = schema.get("enum", [schema.get("const")])
         yield error("invalid-value",
                     f"`{value}` is not one of " + ", ".join(f"`{o}`" for o in options), at,
-                    did_you_mean(str(value), [str(o) for o in options]))
+                    did_you_mean(str(value), [str(o) for o in options], list_known=False))
         return
     if kind == "pattern":
         what, hint = _PATTERN_MESSAGES.get(str(schema.get("pattern")),
@@ -152,10 +152,46 @@ def _translate(err: SchemaError, prefix: PathKey, loaded: LoadedAgreement) -> It
                     f"a {_noun(schema)} takes exactly one operator", at,
                     "e.g. `{field: employee_count, gte: 50}`")
         return
+    if kind in _LIMITS and isinstance(schema.get(kind), int | float):
+        name, limit = _name(path), schema[kind]
+        if kind in ("minItems", "minLength", "minProperties") and limit == 1:
+            yield error("invalid-value", f"`{name}` must not be empty", at)
+        else:
+            yield error("invalid-value", f"`{name}` must be {_LIMITS[kind]} {limit:g}", at,
+                        _LIMIT_HINTS.get(name))
+        return
+    if kind == "oneOf" and _exclusive_keys(schema) and isinstance(value, dict):
+        keys = _exclusive_keys(schema)
+        found = [k for k in keys if k in value]
+        yield error("invalid-value",
+                    f"a {_noun(schema)} takes exactly one of " + ", ".join(f"`{k}`" for k in keys)
+                    + "; found " + (", ".join(f"`{k}`" for k in found) or "none"), at)
+        return
     if kind in ("oneOf", "anyOf"):
         yield from _translate_alternatives(err, prefix, loaded)
         return
     yield error("invalid-value", _plain(err.message), at)
+
+
+_LIMITS = {
+    "minimum": "at least", "maximum": "at most", "exclusiveMinimum": "above",
+    "exclusiveMaximum": "below", "minItems": "a list of at least", "maxItems":
+    "a list of at most", "minLength": "at least this long:", "minProperties": "at least",
+}
+_LIMIT_HINTS = {
+    "warn_at": "a fraction of the allowance, e.g. `0.75` to warn at three quarters",
+    "expected_conversion": "a rate between 0 and 1, e.g. `0.08` for 8%",
+    "every_months": "the review cadence in months, e.g. `6`",
+}
+
+
+def _exclusive_keys(schema: dict[str, Any]) -> list[str]:
+    """`oneOf: [{required: [a]}, {required: [b]}]`: exactly one of these keys."""
+    alternatives = schema.get("oneOf", [])
+    if alternatives and all(isinstance(a, dict) and list(a) == ["required"]
+                            and len(a["required"]) == 1 for a in alternatives):
+        return [a["required"][0] for a in alternatives]
+    return []
 
 
 def _article(text: str) -> str:

@@ -9,7 +9,7 @@ from datetime import date
 from ..diagnostics import Diagnostic, Location, did_you_mean, error
 from ..loader import LoadedAgreement, PathKey
 from ..models import AgreementSpec, Review, TestSuite
-from ..models.conditions import Condition, walk
+from ..models.agreement import condition_nodes, condition_roots
 
 TIMESTAMP_TYPES = frozenset({"datetime", "date"})
 NUMERIC_TYPES = frozenset({"integer", "number"})
@@ -62,29 +62,4 @@ class CheckContext:
 
 Check = Callable[[CheckContext], Iterator[Diagnostic]]
 
-
-def condition_roots(spec: AgreementSpec) -> Iterator[tuple[Condition, PathKey]]:
-    """Every condition tree of the agreement, with the path where it is written."""
-    for name, definition in spec.definitions.items():
-        yield definition.when, ("definitions", name, "when")
-    for name, score in spec.scores.items():
-        for i, rule in enumerate(score.rules):
-            when = getattr(rule, "when", None)
-            if when is not None:
-                yield when, ("scores", name, "rules", i, "when")
-    for name, level in spec.service_levels.items():
-        if level.applies_when is not None:
-            yield level.applies_when, ("service_levels", name, "applies_when")
-    for name, kpi in spec.kpis.items():
-        if kpi.where is not None:
-            yield kpi.where, ("kpis", name, "where")
-        if kpi.ratio is not None:
-            yield kpi.ratio.numerator, ("kpis", name, "ratio", "numerator")
-            yield kpi.ratio.denominator, ("kpis", name, "ratio", "denominator")
-
-
-def condition_nodes(spec: AgreementSpec) -> Iterator[tuple[Condition, PathKey]]:
-    """Every node of every condition tree, with its full path."""
-    for root, root_path in condition_roots(spec):
-        for node, rel in walk(root):
-            yield node, root_path + rel
+__all__ = ["Check", "CheckContext", "condition_nodes", "condition_roots"]

@@ -59,6 +59,10 @@ def _literal_fits(spec: FieldSpec, value: Any) -> Any:
         parse_date(value))
 
 
+def _a(word: str) -> str:
+    return ("an " if word[:1] in "aeiou" else "a ") + word
+
+
 def _comparable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
@@ -73,7 +77,8 @@ def _field_operator(ctx: CheckContext, node: FieldCondition, path: PathKey,
     at = ctx.at((*path, op))
     if op not in _ALLOWED[spec.type]:
         yield error("operator-type-mismatch",
-                    f"`{op}` does not apply to `{node.field}`, a {spec.type} field", at,
+                    f"`{op}` does not apply to `{node.field}`, {_a(spec.type)} field",
+                    ctx.at((*path, op), key=True),
                     _SUGGEST[spec.type])
         return
     if op == "matches":
@@ -93,8 +98,9 @@ def _field_operator(ctx: CheckContext, node: FieldCondition, path: PathKey,
             converted.append(_literal_fits(spec, item))
         except ValueError as exc:
             detail = str(exc) if "`" in str(exc) else f"expected {exc}"
+            shown = f'"{item}"' if isinstance(item, str) else item
             yield error("value-type-mismatch",
-                        f"`{item}` does not fit `{node.field}`, a {spec.type} field ({detail})",
+                        f"`{shown}` does not fit `{node.field}`, {_a(spec.type)} field ({detail})",
                         item_at)
             return
     if spec.enum is not None and op in ("eq", "ne", "in", "not_in", "contains"):
@@ -151,7 +157,7 @@ def check_fields(ctx: CheckContext) -> Iterator[Diagnostic]:
                 _literal_fits(spec, item)
             except ValueError as exc:
                 yield error("value-type-mismatch",
-                            f"allowed value `{item}` does not fit the {spec.type} field `{name}` "
+                            f"allowed value `{item}` does not fit {_a(spec.type)} field `{name}` "
                             f"(expected {exc})", ctx.at(("fields", name, "enum", i)))
     stage_field = ctx.spec.stage_field
     declared = fields.get(stage_field)

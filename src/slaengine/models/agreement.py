@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Annotated
 
 from pydantic import Field
 
 from .common import FieldName, Identifier, IsoDate, StrictModel, Text
+from .conditions import Condition, walk
 from .sections import (
     Calendar,
     Definition,
@@ -19,6 +21,8 @@ from .sections import (
     ServiceLevel,
     Stage,
 )
+
+ConditionPath = tuple[str | int, ...]
 
 REQUIRED_SECTIONS: tuple[str, ...] = ("agreement", "version", "timezone", "parties", "fields")
 
@@ -38,6 +42,7 @@ class AgreementSpec(StrictModel):
     definitions: dict[Identifier, Definition] = {}
     scores: dict[Identifier, Score] = {}
     stage_field: FieldName = "stage"
+    disposition_field: FieldName = "disposition"
     stages: list[Stage] = []
     service_levels: dict[Identifier, ServiceLevel] = {}
     kpis: dict[Identifier, Kpi] = {}
@@ -45,3 +50,30 @@ class AgreementSpec(StrictModel):
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
+
+
+def condition_roots(spec: AgreementSpec) -> Iterator[tuple[Condition, ConditionPath]]:
+    """Every condition tree of the agreement, with the path where it is written."""
+    for name, definition in spec.definitions.items():
+        yield definition.when, ("definitions", name, "when")
+    for name, score in spec.scores.items():
+        for i, rule in enumerate(score.rules):
+            when = getattr(rule, "when", None)
+            if when is not None:
+                yield when, ("scores", name, "rules", i, "when")
+    for name, level in spec.service_levels.items():
+        if level.applies_when is not None:
+            yield level.applies_when, ("service_levels", name, "applies_when")
+    for name, kpi in spec.kpis.items():
+        if kpi.where is not None:
+            yield kpi.where, ("kpis", name, "where")
+        if kpi.ratio is not None:
+            yield kpi.ratio.numerator, ("kpis", name, "ratio", "numerator")
+            yield kpi.ratio.denominator, ("kpis", name, "ratio", "denominator")
+
+
+def condition_nodes(spec: AgreementSpec) -> Iterator[tuple[Condition, ConditionPath]]:
+    """Every node of every condition tree, with its full path."""
+    for root, root_path in condition_roots(spec):
+        for node, rel in walk(root):
+            yield node, root_path + rel
