@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date, datetime
+from functools import cached_property
 from pathlib import Path
+from typing import Any
 
+from .decision import Decision
 from .diagnostics import AgreementError, Diagnostic
+from .evaluator import Engine
+from .leads import RawRecord
 from .loader import LoadedAgreement
 from .models import AgreementSpec, Review, TestSuite
 from .validator import ValidationResult, validate_folder
@@ -35,6 +41,28 @@ class Agreement:
     @property
     def version(self) -> str:
         return self.spec.version
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The compiled evaluator (built on first use, then reused)."""
+        return Engine(self.spec, self.digest, self.loaded)
+
+    def with_mapping(self, mapping: Mapping[str, str]) -> Engine:
+        """An evaluator that reads each field from another column (`{field: column}`)."""
+        return Engine(self.spec, self.digest, self.loaded, mapping)
+
+    def evaluate(self, lead: Mapping[str, Any], now: datetime) -> Decision:
+        """Classify, score and place one lead as of `now`. Pure and thread-safe.
+
+        A value that cannot be read as its field's type is reported in `errors`
+        and treated as missing; evaluation never raises on lead data.
+        """
+        return self.engine.evaluate(lead, now)
+
+    def evaluate_many(self, leads: Iterable[Mapping[str, Any] | RawRecord],
+                      now: datetime) -> Iterator[Decision]:
+        """Decisions for a stream of leads, one per record, in input order."""
+        return self.engine.evaluate_many(leads, now)
 
     def __repr__(self) -> str:
         return f"<Agreement {self.name!r} {self.version} {self.digest[:19]}>"

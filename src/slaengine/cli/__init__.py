@@ -8,6 +8,7 @@ import click
 
 from ..diagnostics import UsageError
 from .commands import schema_command, validate_command
+from .evaluate import evaluate_command, explain_command, test_command
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -21,8 +22,9 @@ def cli() -> None:
     """
 
 
-cli.add_command(validate_command)
-cli.add_command(schema_command)
+for command in (validate_command, test_command, explain_command, evaluate_command,
+                schema_command):
+    cli.add_command(command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,0 +1,205 @@
+"""`evaluate`, `explain` and `test`: the commands that run leads through the agreement."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+import orjson
+
+from ..agreement import Agreement, load_agreement
+from ..coerce import load_mapping
+from ..decision import Decision
+from ..diagnostics import AgreementError, UsageError
+from ..evaluator import Engine
+from ..leads import RawRecord, file_size, read_leads
+from ..testing import run_tests
+from .outputs import WRITERS, Tally
+
+agreement_option = click.option(
+    "--agreement", "agreement_dir", metavar="DIR", default="agreement", show_default=True,
+    type=click.Path(path_type=Path), help="Agreement folder.")
+now_option = click.option(
+    "--now", "now_text", metavar="ISO", help="Evaluation time (default: the current time).")
+mapping_option = click.option(
+    "--mapping", "mapping_file", metavar="FILE", type=click.Path(path_type=Path),
+    help="YAML {field: column} read instead of the fields' `source` (see examples/mappings).")
+
+
+def parse_now(text: str | None) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise click.BadParameter(f"`{text}` is not an ISO 8601 time, e.g. 2026-11-20T10:00:00Z",
+                                 param_hint="--now") from None
+
+
+def open_agreement(folder: Path) -> Agreement:
+    """Load the agreement or print why it is invalid and exit 1."""
+    try:
+        return load_agreement(folder)
+    except AgreementError as exc:
+        for diag in exc.errors:
+            click.echo(diag.format(), err=True)
+        click.echo(f"slaengine: {folder} is not a valid agreement (run `slaengine validate`)",
+                   err=True)
+        sys.exit(1)
+
+
+def engine_for(agreement: Agreement, mapping_file: Path | None) -> Engine:
+    if mapping_file is None:
+        return agreement.engine
+    return agreement.with_mapping(load_mapping(mapping_file))
+
+
+def _progress(records: Iterator[RawRecord], total_bytes: int | None) -> Iterator[RawRecord]:
+    """A live count on stderr for long runs at a terminal (never in pipes or CI logs)."""
+    if not sys.stderr.isatty() or total_bytes is None or total_bytes < 5_000_000:
+        yield from records
+        return
+    started = last = time.monotonic()
+    for count, record in enumerate(records, 1):
+        if count & 0x3FFF == 0:
+            now = time.monotonic()
+            if now - last > 0.5:
+                last = now
+                click.echo(f"\r  {count:,} records, {count / (now - started):,.0f}/s", err=True,
+                           nl=False)
+        yield record
+    click.echo("\r" + " " * 60 + "\r", err=True, nl=False)  # clear the count
+
+
+@click.command("evaluate")
+@click.option("--leads", "leads_path", required=True, metavar="FILE",
+              help="CSV, JSONL or Parquet lead export; `-` reads JSONL from stdin.")
+@agreement_option
+@now_option
+@click.option("--format", "fmt", type=click.Choice(sorted(WRITERS)), default="jsonl",
+              show_default=True)
+@click.option("--explain", is_flag=True, help="Add every definition's explanation (jsonl).")
+@click.option("--engine", "engine_name", type=click.Choice(["python", "duckdb"]), default="python",
+              show_default=True)
+@mapping_option
+def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None, fmt: str,
+                     explain: bool, engine_name: str, mapping_file: Path | None) -> None:
+    """Classify, score and place every lead of a file; one output record per input record."""
+    if engine_name != "python":
+        raise UsageError("the duckdb engine is not available yet; use --engine python")
+    now = parse_now(now_text)
+    agreement = open_agreement(agreement_dir)
+    engine = engine_for(agreement, mapping_file)
+    path = Path(leads_path)
+    records = _progress(read_leads(path if leads_path != "-" else "-"),
+                        file_size(path) if leads_path != "-" else None)
+    tally = Tally()
+    started = time.perf_counter()
+    out = sys.stdout.buffer
+    WRITERS[fmt](tally.count(engine.evaluate_many(records, now)), out, engine, explain)
+    out.flush()
+    click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
+    sys.exit(1 if tally.with_errors else 0)
+
+
+def _read_one(path: str, record_id: str | None, engine: Engine) -> Any:
+    if (path != "-" and Path(path).suffix.lower() == ".json") or path == "-":
+        raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise UsageError(f"{path}: not a JSON object: {exc}") from None
+        if not isinstance(data, dict):
+            raise UsageError(f"{path}: expected one lead as a JSON object")
+        return data
+    for record in read_leads(Path(path)):
+        if record.data is None:
+            continue
+        values, _ = engine.coerce(record.data)
+        if record_id is None or str(values.get(engine.key_field or "id")) == record_id:
+            return record.data
+    raise UsageError(f"{path}: no lead" + (f" with id `{record_id}`" if record_id else ""))
+
+
+def explain_text(decision: Decision, definitions: list[str]) -> str:
+    engine = decision.engine
+    local_now = decision.now.astimezone(engine.tz).isoformat(sep=" ", timespec="minutes")
+    lines = [f"Lead {decision.id if decision.id is not None else '(no id)'} · agreement "
+             f"{engine.version} ({engine.digest[:19]}…) · now {local_now} {engine.spec.timezone}"]
+    lines.append(f"Stage: {decision.stage or 'none'}"
+                 + (f" (owner: {decision.owner})" if decision.owner else ""))
+    for name, score in decision.scores.items():
+        lines.append(f"Score {name}: {score.value:g}" + (f" ({score.band})" if score.band else ""))
+    lines.extend(f"Violation [{v.code}]: {v.message}" for v in decision.violations)
+    lines.extend(f"Error: {e.message}" for e in decision.errors)
+    for name in definitions:
+        lines.append("")
+        result = decision.explanation(name)
+        title = engine.spec.definitions[name].title or name
+        lines.append(f"{'✓' if result.matched else '✗'} {title} [{name}]")
+        lines.extend("  " + node.line() for node in result.flatten())
+    return "\n".join(lines)
+
+
+@click.command("explain")
+@click.option("--lead", "lead_path", required=True, metavar="FILE|-",
+              help="A JSON object, or a lead file with --id picking the record.")
+@click.option("--id", "record_id", metavar="ID", help="Which record of a lead file.")
+@click.option("--definition", "only", multiple=True, metavar="NAME",
+              help="Explain only this definition (repeatable).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@agreement_option
+@now_option
+@mapping_option
+def explain_command(lead_path: str, record_id: str | None, only: tuple[str, ...], fmt: str,
+                    agreement_dir: Path, now_text: str | None, mapping_file: Path | None) -> None:
+    """Every condition of every definition for one lead, with the value it saw."""
+    now = parse_now(now_text)
+    agreement = open_agreement(agreement_dir)
+    engine = engine_for(agreement, mapping_file)
+    unknown = [n for n in only if n not in engine.spec.definitions]
+    if unknown:
+        raise click.BadParameter(f"unknown definition `{unknown[0]}`", param_hint="--definition")
+    decision = engine.evaluate(_read_one(lead_path, record_id, engine), now)
+    names = list(only) or list(engine.definition_names)
+    if fmt == "json":
+        doc = decision.to_json()
+        doc["explanations"] = {n: decision.explanation(n).to_json() for n in names}
+        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(explain_text(decision, names))
+    sys.exit(1 if decision.errors else 0)
+
+
+@click.command("test")
+@click.argument("folder", required=False, type=click.Path(path_type=Path))
+@agreement_option
+@click.option("--strict", is_flag=True, help="Also fail when a definition or score is untested.")
+def test_command(folder: Path | None, agreement_dir: Path, strict: bool) -> None:
+    """Run the example leads in the agreement's tests/ folder against it."""
+    agreement = open_agreement(folder or agreement_dir)
+    report = run_tests(agreement.engine, agreement.tests, agreement.loaded.locate)
+    for result in report.results:
+        where = result.location.display() if result.location else "?"
+        if result.passed:
+            click.echo(f"ok    {result.case.name}")
+            continue
+        click.echo(f"FAIL  {result.case.name}  ({where})")
+        if result.problem:
+            click.echo(f"      {result.problem}")
+        for mismatch in result.mismatches:
+            click.echo(f"      {mismatch.line()}")
+            if mismatch.definition and result.decision is not None:
+                for node in result.decision.explanation(mismatch.definition).flatten():
+                    click.echo("        " + node.line())
+    for gap in report.uncovered:
+        click.echo(f"untested: {gap}")
+    click.echo(f"{report.passed} passed, {report.failed} failed")
+    failed = report.failed > 0 or (strict and bool(report.uncovered))
+    sys.exit(1 if failed else 0)

@@ -1,0 +1,279 @@
+"""Compile an agreement's definitions, scores and bands into one generated Python function.
+
+Closures cost a call per condition; generated code evaluates a whole agreement in
+one frame with local variables, as jinja2 does for templates. Each generated line
+carries the `file:line` of the YAML it came from, so a failure points at the
+agreement, and the source is registered with `linecache` for readable tracebacks.
+
+The missing-value rule lives in `_FIELD_TEMPLATES`: every comparison on a missing
+(None) value is false, except `exists: false`.
+"""
+
+from __future__ import annotations
+
+import linecache
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from ..diagnostics import Location
+from ..loader import LoadedAgreement, PathKey
+from ..models import AgreementSpec
+from ..models.conditions import (
+    AllCondition,
+    AnyCondition,
+    Condition,
+    DefinitionCondition,
+    FieldCondition,
+    NotCondition,
+    ScoreCondition,
+    walk,
+)
+from ..models.sections import Band, PerValueRule, PointsRule
+from .literals import Prepared, local_today, prepare
+
+# `{v}` is the field's local variable, `{x}` the prepared value, `{lo}`/`{hi}` a pair's ends.
+_FIELD_TEMPLATES: dict[str, str] = {
+    "eq": "({v} == {x})",
+    "ne": "({v} is not None and {v} != {x})",
+    "gt": "({v} is not None and {v} > {x})",
+    "gte": "({v} is not None and {v} >= {x})",
+    "lt": "({v} is not None and {v} < {x})",
+    "lte": "({v} is not None and {v} <= {x})",
+    "in": "({v} in {x})",
+    "not_in": "({v} is not None and {v} not in {x})",
+    "between": "({v} is not None and {lo} <= {v} <= {hi})",
+    "contains": "({v} is not None and {x} in {v})",
+    "matches": "({v} is not None and {x}({v}) is not None)",
+    "exists_true": "({v} is not None)",
+    "exists_false": "({v} is None)",
+    "within": "({v} is not None and {lo} <= {v} <= {hi})",
+    "older_than": "({v} is not None and {v} < {lo})",
+}
+_SCORE_TEMPLATES: dict[str, str] = {
+    "eq": "({v} == {x})", "ne": "({v} != {x})", "gt": "({v} > {x})", "gte": "({v} >= {x})",
+    "lt": "({v} < {x})", "lte": "({v} <= {x})", "in": "({v} in {x})",
+    "not_in": "({v} not in {x})", "between": "({lo} <= {v} <= {hi})",
+}
+
+Evaluator = Callable[[Mapping[str, Any], datetime], tuple[tuple[bool, ...], tuple[Any, ...],
+                                                         tuple[str | None, ...]]]
+
+
+@dataclass
+class _Emitter:
+    """Collects generated lines, their YAML locations and the constants they refer to."""
+
+    lines: list[str] = field(default_factory=list)
+    locations: dict[int, Location] = field(default_factory=dict)
+    constants: dict[str, Any] = field(default_factory=dict)
+    windows: dict[tuple[str, Any], str] = field(default_factory=dict)
+
+    def emit(self, text: str, location: Location | None = None) -> None:
+        if location is not None:
+            self.locations[len(self.lines) + 1] = location
+            text = f"{text}  # {location.file}:{location.line}"
+        self.lines.append(text)
+
+    def literal(self, value: Any) -> str:
+        """Inline what `repr` spells exactly; everything else becomes a named constant."""
+        if value is None or isinstance(value, bool | int | str) or (
+                isinstance(value, float) and math.isfinite(value)):
+            return repr(value)
+        name = f"_k{len(self.constants)}"
+        self.constants[name] = value
+        return name
+
+
+@dataclass(frozen=True)
+class CompiledAgreement:
+    """The generated evaluator and what is needed to read its results."""
+
+    definition_names: tuple[str, ...]
+    score_names: tuple[str, ...]
+    run: Evaluator
+    source: str
+    filename: str
+    locations: dict[int, Location]
+
+    def location_of_line(self, line: int) -> Location | None:
+        """The agreement location behind a line of generated code."""
+        return self.locations.get(line)
+
+
+class _Compiler:
+    def __init__(self, spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement | None):
+        self.spec, self.tz, self.loaded = spec, tz, loaded
+        self.out = _Emitter()
+        self.fields_used: set[str] = set()
+
+    def at(self, path: PathKey) -> Location | None:
+        return self.loaded.locate(path) if self.loaded is not None else None
+
+    # ---- conditions
+
+    def condition(self, node: Condition) -> str:
+        if isinstance(node, FieldCondition):
+            return self.field_test(node)
+        if isinstance(node, ScoreCondition):
+            prepared = prepare(node, "number", self.tz)
+            return self.render(_SCORE_TEMPLATES[prepared.op], f"s_{node.score}", prepared)
+        if isinstance(node, DefinitionCondition):
+            return f"d_{node.definition}"
+        if isinstance(node, AllCondition):
+            return "(" + " and ".join(self.condition(c) for c in node.all) + ")"
+        if isinstance(node, AnyCondition):
+            return "(" + " or ".join(self.condition(c) for c in node.any) + ")"
+        if isinstance(node, NotCondition):
+            return f"(not {self.condition(node.not_)})"
+        raise TypeError(f"unknown condition {node!r}")
+
+    def field_test(self, node: FieldCondition) -> str:
+        self.fields_used.add(node.field)
+        field_type = self.spec.fields[node.field].type
+        prepared = prepare(node, field_type, self.tz)
+        var = f"v_{node.field}"
+        if prepared.op == "exists":
+            return _FIELD_TEMPLATES["exists_true" if prepared.value else "exists_false"].format(
+                v=var)
+        if prepared.op in ("within", "older_than"):
+            low = self.window_start(prepared.value, field_type)
+            high = "today" if field_type == "date" else "now"
+            return _FIELD_TEMPLATES[prepared.op].format(v=var, lo=low, hi=high)
+        if prepared.op == "matches":
+            search = self.out.literal(prepared.value.search)
+            return _FIELD_TEMPLATES["matches"].format(v=var, x=search)
+        return self.render(_FIELD_TEMPLATES[prepared.op], var, prepared)
+
+    def render(self, template: str, var: str, prepared: Prepared) -> str:
+        if prepared.op == "between":
+            low, high = prepared.value
+            return template.format(v=var, lo=self.out.literal(low), hi=self.out.literal(high))
+        return template.format(v=var, x=self.out.literal(prepared.value))
+
+    def window_start(self, delta: Any, field_type: str) -> str:
+        key = (field_type, delta)
+        if key not in self.out.windows:
+            self.out.windows[key] = f"w{len(self.out.windows)}"
+        return self.out.windows[key]
+
+    # ---- scores and bands
+
+    def score_lines(self, name: str) -> list[tuple[str, PathKey]]:
+        score = self.spec.scores[name]
+        lines: list[tuple[str, PathKey]] = [(f"s_{name} = 0", ("scores", name))]
+        for i, rule in enumerate(score.rules):
+            path: PathKey = ("scores", name, "rules", i)
+            if isinstance(rule, PointsRule):
+                lines.append((f"if {self.condition(rule.when)}: s_{name} += "
+                              f"{self.out.literal(rule.points)}", path))
+            elif isinstance(rule, PerValueRule):
+                self.fields_used.add(rule.field)
+                capped = f"t * {self.out.literal(rule.points_each)}"
+                if rule.max is not None:
+                    capped = f"min({capped}, {self.out.literal(rule.max)})"
+                if rule.min is not None:
+                    capped = f"max({capped}, {self.out.literal(rule.min)})"
+                lines.append((f"t = v_{rule.field}", path))
+                lines.append((f"if t is not None: s_{name} += {capped}", path))
+        return lines
+
+    def band_expression(self, name: str, bands: list[Band]) -> str:
+        var = f"s_{name}"
+        parts = []
+        for band in bands:
+            checks = []
+            if band.from_ is not None:
+                checks.append(f"{self.out.literal(band.from_)} <= {var}")
+            if band.below is not None:
+                checks.append(f"{var} < {self.out.literal(band.below)}")
+            test = " and ".join(checks) or "True"
+            parts.append(f"{band.label!r} if {test} else ")
+        return "(" + "".join(parts) + "None)"
+
+    # ---- the function
+
+    def order(self) -> list[tuple[str, str]]:
+        """Definitions and scores in dependency order (validation rules out cycles)."""
+        done: list[tuple[str, str]] = []
+        seen: set[tuple[str, str]] = set()
+
+        def deps(node: tuple[str, str]) -> list[tuple[str, str]]:
+            kind, name = node
+            roots: list[Condition] = []
+            if kind == "definition":
+                roots = [self.spec.definitions[name].when]
+            else:
+                roots = [r.when for r in self.spec.scores[name].rules if isinstance(r, PointsRule)]
+            found = []
+            for root in roots:
+                for sub, _ in walk(root):
+                    if isinstance(sub, DefinitionCondition):
+                        found.append(("definition", sub.definition))
+                    elif isinstance(sub, ScoreCondition):
+                        found.append(("score", sub.score))
+            return found
+
+        def visit(node: tuple[str, str]) -> None:
+            if node in seen:
+                return
+            seen.add(node)
+            for dep in deps(node):
+                visit(dep)
+            done.append(node)
+
+        for name in self.spec.scores:
+            visit(("score", name))
+        for name in self.spec.definitions:
+            visit(("definition", name))
+        return done
+
+    def compile(self) -> tuple[str, dict[int, Location], dict[str, Any]]:
+        body: list[tuple[str, Location | None]] = []
+        for kind, name in self.order():
+            if kind == "score":
+                for text, path in self.score_lines(name):
+                    body.append((text, self.at(path)))
+            else:
+                expression = self.condition(self.spec.definitions[name].when)
+                body.append((f"d_{name} = {expression}",
+                             self.at(("definitions", name, "when"))))
+        for name, score in self.spec.scores.items():
+            if score.bands:
+                body.append((f"b_{name} = {self.band_expression(name, score.bands)}",
+                             self.at(("scores", name, "bands"))))
+            else:
+                body.append((f"b_{name} = None", None))
+
+        out = self.out
+        out.emit("def evaluate(r, now):")
+        out.emit("    get = r.get")
+        for name in sorted(self.fields_used):
+            out.emit(f"    v_{name} = get({name!r})")
+        if any(kind == "date" for kind, _ in out.windows):
+            out.emit("    today = _local_today(now, _tz)")
+        for (kind, delta), var in out.windows.items():
+            base = "today" if kind == "date" else "now"
+            out.emit(f"    {var} = {base} - {out.literal(delta)}")
+        for text, location in body:
+            out.emit(f"    {text}", location)
+        definitions = "".join(f"d_{n}, " for n in self.spec.definitions)
+        scores = "".join(f"s_{n}, " for n in self.spec.scores)
+        bands = "".join(f"b_{n}, " for n in self.spec.scores)
+        out.emit(f"    return ({definitions}), ({scores}), ({bands})")
+        return "\n".join(out.lines) + "\n", out.locations, out.constants
+
+
+def compile_agreement(spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement | None = None,
+                      name: str = "agreement") -> CompiledAgreement:
+    """Generate, compile and return the evaluator of one validated agreement."""
+    compiler = _Compiler(spec, tz, loaded)
+    source, locations, constants = compiler.compile()
+    filename = f"<slaengine {name}>"
+    namespace: dict[str, Any] = {"_tz": tz, "_local_today": local_today, **constants}
+    exec(compile(source, filename, "exec"), namespace)
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    return CompiledAgreement(tuple(spec.definitions), tuple(spec.scores), namespace["evaluate"],
+                             source, filename, locations)
