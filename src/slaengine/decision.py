@@ -48,6 +48,26 @@ class ScoreResult(NamedTuple):
     band: str | None
 
 
+def record(engine: Engine, key: Any, verdicts: Mapping[str, bool],
+           scores: Mapping[str, int | float], bands: Mapping[str, str | None],
+           stage: str | None, owner: str | None, violations: tuple[Violation, ...],
+           levels: Mapping[str, Any], errors: tuple[RecordError, ...]) -> dict[str, Any]:
+    """The `evaluate --format jsonl` record (DESIGN.md's public contract), built in one place."""
+    return {
+        "id": key,
+        "version": engine.version,
+        "digest": engine.digest,
+        "definitions": verdicts,
+        "scores": scores,
+        "bands": bands,
+        "stage": stage,
+        "owner": owner,
+        "violations": [v.to_json() for v in violations] if violations else [],
+        "service_levels": {k: v.to_json() for k, v in levels.items()} if levels else {},
+        "errors": [e.to_json() for e in errors] if errors else [],
+    }
+
+
 class Decision(NamedTuple):
     """The verdicts on one lead, with the agreement version and digest that produced them."""
 
@@ -56,9 +76,9 @@ class Decision(NamedTuple):
     owner: str | None
     violations: tuple[Violation, ...]
     errors: tuple[RecordError, ...]
-    definition_values: tuple[bool, ...]
-    score_values: tuple[int | float, ...]
-    band_values: tuple[str | None, ...]
+    verdicts: Mapping[str, bool]
+    score_values: Mapping[str, int | float]
+    band_values: Mapping[str, str | None]
     service_levels: Mapping[str, Any]
     values: Mapping[str, Any]
     now: datetime
@@ -75,19 +95,16 @@ class Decision(NamedTuple):
     @property
     def evaluated(self) -> bool:
         """False when the record could not be read at all (its errors say why)."""
-        return len(self.definition_values) == len(self.engine.definition_names)
+        return bool(self.verdicts) or not self.engine.definition_names
 
     @property
     def definitions(self) -> dict[str, DefinitionVerdict]:
-        names = self.engine.definition_names if self.evaluated else ()
-        return {n: DefinitionVerdict(n, v, self) for n, v in zip(names, self.definition_values,
-                                                                    strict=False)}
+        return {n: DefinitionVerdict(n, v, self) for n, v in self.verdicts.items()}
 
     @property
     def scores(self) -> dict[str, ScoreResult]:
-        names = self.engine.score_names if self.evaluated else ()
-        return {n: ScoreResult(v, b) for n, v, b in zip(names, self.score_values,
-                                                        self.band_values, strict=False)}
+        bands = self.band_values
+        return {n: ScoreResult(v, bands[n]) for n, v in self.score_values.items()}
 
     def explanation(self, definition: str) -> ConditionResult:
         """The explained condition tree of one definition for this lead."""
@@ -95,19 +112,6 @@ class Decision(NamedTuple):
 
     def to_json(self) -> dict[str, Any]:
         """The `evaluate --format jsonl` record (DESIGN.md's public contract)."""
-        engine = self.engine
-        evaluated = self.evaluated
-        return {
-            "id": self.id,
-            "version": engine.version,
-            "digest": engine.digest,
-            "definitions": dict(zip(engine.definition_names, self.definition_values,
-                                    strict=False)) if evaluated else {},
-            "scores": dict(zip(engine.score_names, self.score_values, strict=False)),
-            "bands": dict(zip(engine.score_names, self.band_values, strict=False)),
-            "stage": self.stage,
-            "owner": self.owner,
-            "violations": [v.to_json() for v in self.violations],
-            "service_levels": {k: v.to_json() for k, v in self.service_levels.items()},
-            "errors": [e.to_json() for e in self.errors],
-        }
+        return record(self.engine, self.id, self.verdicts, self.score_values, self.band_values,
+                      self.stage, self.owner, self.violations, self.service_levels, self.errors)
+

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -10,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from .coerce import Coercer, RecordError
 from .compiler.literals import as_instant
-from .compiler.python import CompiledAgreement, compile_agreement
-from .decision import Decision, Violation
+from .compiler.python import Bound, CompiledAgreement, compile_agreement
+from .decision import Decision, Violation, record
 from .describe import definition_label
 from .explain import ConditionResult, Interpreter
 from .leads import RawRecord
@@ -23,30 +24,45 @@ _NO_ERRORS: tuple[RecordError, ...] = ()
 _EMPTY: Mapping[str, Any] = {}
 
 
+@dataclass(frozen=True, slots=True)
+class _StagePlan:
+    """What placing a lead in one stage involves, worked out once per agreement."""
+
+    owner: str | None
+    requires: str | None            # the definition the stage requires
+    requires_label: str
+    ahead: tuple[tuple[str, str], ...]  # (later stage, its new requirement), nearest first
+    needs_disposition: bool
+
+    @property
+    def trivial(self) -> bool:
+        return self.requires is None and not self.ahead and not self.needs_disposition
+
+
 class Lifecycle:
     """Where a lead stands: its recorded stage, that stage's owner, and what contradicts it."""
 
-    def __init__(self, spec: AgreementSpec, definition_index: Mapping[str, int]):
+    def __init__(self, spec: AgreementSpec):
         self.spec = spec
         self.stage_field = spec.stage_field
-        self.index = {s.id: i for i, s in enumerate(spec.stages)}
-        self.by_time = [(s.entered_at, s.id) for s in reversed(spec.stages) if s.entered_at]
-        self.requires = [definition_index[s.requires] if s.requires else None
-                         for s in spec.stages]
+        self.by_time = tuple((s.entered_at, s.id) for s in reversed(spec.stages) if s.entered_at)
         disposition = spec.disposition_field
         self.disposition_field = disposition if disposition in spec.fields else None
-        # For each stage, the later stages a lead could already qualify for: those whose
-        # requirement is new (not already required by this stage or an earlier one).
-        self.later: list[list[tuple[int, int]]] = []
-        for i in range(len(spec.stages)):
-            seen = {r for r in self.requires[: i + 1] if r is not None}
+        self.plans: dict[str, _StagePlan] = {}
+        stages = spec.stages
+        for i, stage in enumerate(stages):
+            # A later stage counts as "already qualified for" only through a requirement that
+            # is new: not one this stage or an earlier one already requires.
+            seen = {s.requires for s in stages[: i + 1] if s.requires}
             ahead = []
-            for j in range(i + 1, len(spec.stages)):
-                requirement = self.requires[j]
-                if requirement is not None and requirement not in seen:
-                    ahead.append((j, requirement))
-                    seen.add(requirement)
-            self.later.append(ahead)
+            for later in stages[i + 1:]:
+                if later.requires and later.requires not in seen:
+                    ahead.append((later.id, later.requires))
+                    seen.add(later.requires)
+            self.plans.setdefault(stage.id, _StagePlan(
+                stage.owner, stage.requires,
+                definition_label(spec, stage.requires) if stage.requires else "",
+                tuple(ahead), stage.requires_disposition and self.disposition_field is not None))
 
     def recorded(self, values: Mapping[str, Any]) -> str | None:
         stage = values.get(self.stage_field)
@@ -57,32 +73,31 @@ class Lifecycle:
                 return stage_id
         return None
 
-    def place(self, values: Mapping[str, Any], definitions: tuple[bool, ...]
+    def place(self, values: Mapping[str, Any], verdicts: Mapping[str, bool]
               ) -> tuple[str | None, str | None, tuple[Violation, ...]]:
         stage = self.recorded(values)
         if stage is None:
             return None, None, _NO_VIOLATIONS
-        i = self.index.get(stage)
-        if i is None:
+        plan = self.plans.get(stage)
+        if plan is None:
             return stage, None, (Violation(
                 "unknown-stage", f"recorded stage `{stage}` is not a stage of the agreement",
                 stage),)
-        spec_stage = self.spec.stages[i]
+        if plan.trivial:
+            return stage, plan.owner, _NO_VIOLATIONS
         found: list[Violation] = []
-        requirement = self.requires[i]
-        if requirement is not None and not definitions[requirement]:
-            needed = definition_label(self.spec, spec_stage.requires or "")
+        if plan.requires is not None and not verdicts[plan.requires]:
             found.append(Violation("stage-requirement-unmet",
-                                   f"recorded as `{stage}` but does not meet {needed}", stage))
-        for j, later_requirement in self.later[i]:
-            if definitions[later_requirement]:
-                target = self.spec.stages[j]
+                                   f"recorded as `{stage}` but does not meet {plan.requires_label}",
+                                   stage))
+        for later, requirement in plan.ahead:
+            if verdicts[requirement]:
                 found.append(Violation(
                     "handoff-pending",
-                    f"qualifies for `{target.id}` but is still recorded as `{stage}`", stage))
+                    f"qualifies for `{later}` but is still recorded as `{stage}`", stage))
                 break
-        if spec_stage.requires_disposition and self.disposition_field is not None:
-            code = values.get(self.disposition_field)
+        if plan.needs_disposition:
+            code = values.get(self.disposition_field or "")
             if code is None:
                 found.append(Violation("missing-disposition",
                                        f"`{stage}` needs a disposition code, but none is recorded",
@@ -91,7 +106,7 @@ class Lifecycle:
                 found.append(Violation("unknown-disposition",
                                        f"disposition `{code}` is not one of the agreement's codes",
                                        stage))
-        return stage, spec_stage.owner, tuple(found) if found else _NO_VIOLATIONS
+        return stage, plan.owner, tuple(found) if found else _NO_VIOLATIONS
 
 
 class Engine:
@@ -107,7 +122,7 @@ class Engine:
         self.definition_names = self.compiled.definition_names
         self.score_names = self.compiled.score_names
         self.coerce = Coercer(spec.fields, self.tz, mapping)
-        self.lifecycle = Lifecycle(spec, {n: i for i, n in enumerate(self.definition_names)})
+        self.lifecycle = Lifecycle(spec)
         self.key_field = self.coerce.key_field
 
     @cached_property
@@ -119,17 +134,39 @@ class Engine:
         return as_instant(now, self.tz)
 
     def decide(self, values: dict[str, Any], errors: tuple[RecordError, ...],
-               now: datetime) -> Decision:
+               now: datetime, bound: Bound | None = None) -> Decision:
         """The decision on an already coerced record; `now` must come from `instant()`."""
-        definitions, scores, bands = self.compiled.run(values, now)
-        stage, owner, violations = self.lifecycle.place(values, definitions)
+        run = bound if bound is not None else self.compiled.bind(now)
+        verdicts, scores, bands = run(values)
+        stage, owner, violations = self.lifecycle.place(values, verdicts)
         key = values.get(self.key_field) if self.key_field else None
-        return Decision(key, stage, owner, violations, errors, definitions, scores, bands,
+        return Decision(key, stage, owner, violations, errors, verdicts, scores, bands,
                         _EMPTY, values, now, self)
 
     def unreadable(self, error: RecordError, now: datetime) -> Decision:
-        return Decision(None, None, None, _NO_VIOLATIONS, (error,), (), (), (), _EMPTY, _EMPTY,
-                        now, self)
+        return Decision(None, None, None, _NO_VIOLATIONS, (error,), _EMPTY, _EMPTY, _EMPTY,
+                        _EMPTY, _EMPTY, now, self)
+
+    def records(self, leads: Iterable[RawRecord], now: datetime) -> Iterator[dict[str, Any]]:
+        """`evaluate_many(...)` straight to JSON records, without the Decision objects.
+
+        The batch path: the same computation as `decide` + `Decision.to_json`, built in
+        one step per record because at a million leads every object counts.
+        """
+        instant = self.instant(now)
+        coerce, run, place, key_field = (self.coerce, self.compiled.bind(instant),
+                                         self.lifecycle.place, self.key_field or "")
+        for item in leads:
+            if item.data is None:
+                assert item.error is not None
+                yield record(self, None, _EMPTY, _EMPTY, _EMPTY, None, None, _NO_VIOLATIONS,
+                             _EMPTY, (item.error,))
+                continue
+            values, errors = coerce(item.data)
+            verdicts, scores, bands = run(values)
+            stage, owner, violations = place(values, verdicts)
+            yield record(self, values.get(key_field), verdicts, scores, bands, stage, owner,
+                         violations, _EMPTY, tuple(errors) if errors else _NO_ERRORS)
 
     def evaluate(self, lead: Mapping[str, Any], now: datetime) -> Decision:
         values, errors = self.coerce(lead)
@@ -139,7 +176,7 @@ class Engine:
                       now: datetime) -> Iterator[Decision]:
         """One decision per input record, in input order; unreadable records keep their place."""
         instant = self.instant(now)
-        coerce, decide = self.coerce, self.decide
+        coerce, decide, run = self.coerce, self.decide, self.compiled.bind(instant)
         for item in leads:
             lead: Mapping[str, Any]
             if isinstance(item, RawRecord):
@@ -151,7 +188,7 @@ class Engine:
             else:
                 lead = item
             values, errors = coerce(lead)
-            yield decide(values, tuple(errors) if errors else _NO_ERRORS, instant)
+            yield decide(values, tuple(errors) if errors else _NO_ERRORS, instant, run)
 
     def explain(self, decision: Decision, definition: str) -> ConditionResult:
         run = self.interpreter.run(decision.values, decision.now)

@@ -137,7 +137,8 @@ def run_tests(engine: Engine, suites: list[TestSuite],
             decision = engine.evaluate(case.lead, now)
             mismatches = _compare(case, decision)
             if decision.errors:
-                errors = "; ".join(e.message for e in decision.errors)
+                errors = "; ".join(f"{e.column or e.field}: {e.message}"
+                                   for e in decision.errors)
                 problem = f"the lead has unreadable values: {errors}"
                 report.results.append(CaseResult(s, c, case, where, decision, tuple(mismatches),
                                                  problem=problem))

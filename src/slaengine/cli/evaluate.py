@@ -19,7 +19,7 @@ from ..diagnostics import AgreementError, UsageError
 from ..evaluator import Engine
 from ..leads import RawRecord, file_size, read_leads
 from ..testing import run_tests
-from .outputs import WRITERS, Tally
+from .outputs import WRITERS, Tally, error_text
 
 agreement_option = click.option(
     "--agreement", "agreement_dir", metavar="DIR", default="agreement", show_default=True,
@@ -101,10 +101,21 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
     tally = Tally()
     started = time.perf_counter()
     out = sys.stdout.buffer
-    WRITERS[fmt](tally.count(engine.evaluate_many(records, now)), out, engine, explain)
+    results = _explained(engine, records, now) if explain else engine.records(records, now)
+    WRITERS[fmt](tally.count(results), out, engine)
     out.flush()
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
     sys.exit(1 if tally.with_errors else 0)
+
+
+def _explained(engine: Engine, records: Iterator[RawRecord],
+               now: datetime) -> Iterator[dict[str, Any]]:
+    for decision in engine.evaluate_many(records, now):
+        rec = decision.to_json()
+        if decision.evaluated:
+            rec["explanations"] = {name: decision.explanation(name).to_json()
+                                   for name in engine.definition_names}
+        yield rec
 
 
 def _read_one(path: str, record_id: str | None, engine: Engine) -> Any:
@@ -136,7 +147,7 @@ def explain_text(decision: Decision, definitions: list[str]) -> str:
     for name, score in decision.scores.items():
         lines.append(f"Score {name}: {score.value:g}" + (f" ({score.band})" if score.band else ""))
     lines.extend(f"Violation [{v.code}]: {v.message}" for v in decision.violations)
-    lines.extend(f"Error: {e.message}" for e in decision.errors)
+    lines.extend(f"Error: {error_text(e.to_json())}" for e in decision.errors)
     for name in definitions:
         lines.append("")
         result = decision.explanation(name)

@@ -1,4 +1,4 @@
-"""Writers for `evaluate`: one per format, each taking a stream of decisions."""
+"""Writers for `evaluate`: one per format, each taking a stream of JSON records."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from typing import IO, Any
 
 import orjson
 
-from ..decision import Decision
 from ..evaluator import Engine
+
+Record = dict[str, Any]
 
 
 @dataclass
@@ -25,22 +26,20 @@ class Tally:
     with_violations: int = 0
     matched: Counter[str] = field(default_factory=Counter)
 
-    def count(self, decisions: Iterable[Decision]) -> Iterator[Decision]:
+    def count(self, records: Iterable[Record]) -> Iterator[Record]:
         matched = self.matched
-        for decision in decisions:
+        for rec in records:
             self.records += 1
-            if decision.errors:
+            if rec["errors"]:
                 self.with_errors += 1
-                if not decision.evaluated:
+                if not rec["definitions"]:
                     self.unreadable += 1
-            if decision.violations:
+            if rec["violations"]:
                 self.with_violations += 1
-            if decision.evaluated:
-                for name, hit in zip(decision.engine.definition_names,
-                                     decision.definition_values, strict=False):
-                    if hit:
-                        matched[name] += 1
-            yield decision
+            for name, hit in rec["definitions"].items():
+                if hit:
+                    matched[name] += 1
+            yield rec
 
     def summary(self, engine: Engine, seconds: float) -> str:
         n = self.records
@@ -54,36 +53,17 @@ class Tally:
         return "; ".join(parts) + (f"; {verdicts}" if verdicts else "")
 
 
-JSON_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+def error_text(error: Record) -> str:
+    """`column employee_count: `n/a` is not an integer`: where, then what."""
+    where = error.get("column") or error.get("field")
+    return f"column {where}: {error['message']}" if where else str(error["message"])
 
 
-def write_jsonl(decisions: Iterable[Decision], out: IO[bytes], explain: bool) -> None:
+def write_jsonl(records: Iterable[Record], out: IO[bytes], engine: Engine) -> None:
     dumps, write = orjson.dumps, out.write
-    for decision in decisions:
-        record = decision.to_json()
-        if explain and decision.evaluated:
-            record["explanations"] = {name: decision.explanation(name).to_json()
-                                      for name in decision.engine.definition_names}
-        write(dumps(record, option=JSON_OPTIONS))
-
-
-def _flat(decision: Decision) -> dict[str, Any]:
-    engine = decision.engine
-    row: dict[str, Any] = {"id": decision.id}
-    evaluated = decision.evaluated
-    for name, verdict in zip(engine.definition_names, decision.definition_values, strict=False):
-        row[name] = "true" if verdict else "false"
-    if not evaluated:
-        row.update(dict.fromkeys(engine.definition_names, ""))
-    for name, value, band in zip(engine.score_names, decision.score_values, decision.band_values,
-                                 strict=False):
-        row[f"{name}_score"] = value
-        row[f"{name}_band"] = band or ""
-    row["stage"] = decision.stage or ""
-    row["owner"] = decision.owner or ""
-    row["violations"] = ";".join(v.code for v in decision.violations)
-    row["errors"] = "; ".join(e.message for e in decision.errors)
-    return row
+    option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+    for rec in records:
+        write(dumps(rec, option=option))
 
 
 def csv_columns(engine: Engine) -> list[str]:
@@ -93,38 +73,45 @@ def csv_columns(engine: Engine) -> list[str]:
     return [*columns, "stage", "owner", "violations", "errors"]
 
 
-def write_csv(decisions: Iterable[Decision], out: IO[bytes], engine: Engine) -> None:
+def _flat(rec: Record) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": rec["id"]}
+    row.update({name: "true" if hit else "false" for name, hit in rec["definitions"].items()})
+    for name, value in rec["scores"].items():
+        row[f"{name}_score"] = value
+        row[f"{name}_band"] = rec["bands"][name] or ""
+    row["stage"] = rec["stage"] or ""
+    row["owner"] = rec["owner"] or ""
+    row["violations"] = ";".join(v["code"] for v in rec["violations"])
+    row["errors"] = "; ".join(error_text(e) for e in rec["errors"])
+    return row
+
+
+def write_csv(records: Iterable[Record], out: IO[bytes], engine: Engine) -> None:
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
-    writer = csv.DictWriter(text, fieldnames=csv_columns(engine), extrasaction="ignore")
+    writer = csv.DictWriter(text, fieldnames=csv_columns(engine), restval="")
     writer.writeheader()
-    for decision in decisions:
-        writer.writerow(_flat(decision))
+    for rec in records:
+        writer.writerow(_flat(rec))
     text.flush()
     text.detach()
 
 
-def write_table(decisions: Iterable[Decision], out: IO[bytes], engine: Engine) -> None:
+def write_table(records: Iterable[Record], out: IO[bytes], engine: Engine) -> None:
     """Aligned columns for a person at a terminal: id, stage, owner, what holds, scores."""
     rows = [["id", "stage", "owner", "holds", *engine.score_names, "notes"]]
-    for d in decisions:
-        holds = ",".join(n for n, v in zip(engine.definition_names, d.definition_values,
-                                           strict=False) if v)
-        scores = [f"{v:g} {b or ''}".strip() for v, b in zip(d.score_values, d.band_values,
-                                                              strict=False)]
-        if not d.evaluated:
-            scores = ["" for _ in engine.score_names]
-        notes = "; ".join([v.code for v in d.violations] + [e.message for e in d.errors])
-        rows.append([str(d.id if d.id is not None else "?"), d.stage or "-", d.owner or "-",
-                     holds or "-", *scores, notes])
+    for rec in records:
+        holds = ",".join(n for n, hit in rec["definitions"].items() if hit)
+        scores = [f"{rec['scores'][n]:g} {rec['bands'][n] or ''}".strip()
+                  if n in rec["scores"] else "" for n in engine.score_names]
+        notes = "; ".join([v["code"] for v in rec["violations"]]
+                          + [error_text(e) for e in rec["errors"]])
+        rows.append([str(rec["id"] if rec["id"] is not None else "?"), rec["stage"] or "-",
+                     rec["owner"] or "-", holds or "-", *scores, notes])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for row in rows:
         line = "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
         out.write(line.encode() + b"\n")
 
 
-Writer = Callable[[Iterable[Decision], IO[bytes], Engine, bool], None]
-WRITERS: dict[str, Writer] = {
-    "jsonl": lambda ds, out, engine, explain: write_jsonl(ds, out, explain),
-    "csv": lambda ds, out, engine, explain: write_csv(ds, out, engine),
-    "table": lambda ds, out, engine, explain: write_table(ds, out, engine),
-}
+Writer = Callable[[Iterable[Record], IO[bytes], Engine], None]
+WRITERS: dict[str, Writer] = {"jsonl": write_jsonl, "csv": write_csv, "table": write_table}

@@ -58,8 +58,29 @@ _SCORE_TEMPLATES: dict[str, str] = {
     "not_in": "({v} not in {x})", "between": "({lo} <= {v} <= {hi})",
 }
 
-Evaluator = Callable[[Mapping[str, Any], datetime], tuple[tuple[bool, ...], tuple[Any, ...],
-                                                         tuple[str | None, ...]]]
+Results = tuple[dict[str, bool], dict[str, int | float], dict[str, str | None]]
+Bound = Callable[[Mapping[str, Any]], Results]
+
+
+_MEMO_LIMIT = 4096
+
+
+def _memoised(search: Callable[[str], Any]) -> Callable[[str], Any]:
+    """`search` remembering its answer per text: CRM fields such as job titles repeat a lot,
+    and a case-insensitive regex costs far more than a dict lookup. Bounded, thread-safe
+    (a dict read or write is atomic), and it stores only whether the text matched."""
+    seen: dict[str, bool] = {}
+
+    def matched(text: str) -> bool | None:
+        hit = seen.get(text)
+        if hit is None:
+            hit = search(text) is not None
+            if len(seen) >= _MEMO_LIMIT:
+                seen.clear()
+            seen[text] = hit
+        return True if hit else None
+
+    return matched
 
 
 @dataclass
@@ -93,10 +114,14 @@ class CompiledAgreement:
 
     definition_names: tuple[str, ...]
     score_names: tuple[str, ...]
-    run: Evaluator
+    bind: Callable[[datetime], Bound]
     source: str
     filename: str
     locations: dict[int, Location]
+
+    def run(self, values: Mapping[str, Any], now: datetime) -> Results:
+        """Definitions, scores and bands of one coerced lead as of `now` (aware, UTC)."""
+        return self.bind(now)(values)
 
     def location_of_line(self, line: int) -> Location | None:
         """The agreement location behind a line of generated code."""
@@ -143,7 +168,7 @@ class _Compiler:
             high = "today" if field_type == "date" else "now"
             return _FIELD_TEMPLATES[prepared.op].format(v=var, lo=low, hi=high)
         if prepared.op == "matches":
-            search = self.out.literal(prepared.value.search)
+            search = self.out.literal(_memoised(prepared.value.search))
             return _FIELD_TEMPLATES["matches"].format(v=var, x=search)
         return self.render(_FIELD_TEMPLATES[prepared.op], var, prepared)
 
@@ -247,22 +272,27 @@ class _Compiler:
             else:
                 body.append((f"b_{name} = None", None))
 
+        # `bind(now)` works out the time windows once; a batch shares one `now`, so the
+        # per-lead function only reads fields and compares.
         out = self.out
-        out.emit("def evaluate(r, now):")
-        out.emit("    get = r.get")
-        for name in sorted(self.fields_used):
-            out.emit(f"    v_{name} = get({name!r})")
+        out.emit("def bind(now):")
         if any(kind == "date" for kind, _ in out.windows):
             out.emit("    today = _local_today(now, _tz)")
         for (kind, delta), var in out.windows.items():
             base = "today" if kind == "date" else "now"
             out.emit(f"    {var} = {base} - {out.literal(delta)}")
+        out.emit("    def evaluate(r):")
+        out.emit("        get = r.get")
+        for name in sorted(self.fields_used):
+            out.emit(f"        v_{name} = get({name!r})")
         for text, location in body:
-            out.emit(f"    {text}", location)
-        definitions = "".join(f"d_{n}, " for n in self.spec.definitions)
-        scores = "".join(f"s_{n}, " for n in self.spec.scores)
-        bands = "".join(f"b_{n}, " for n in self.spec.scores)
-        out.emit(f"    return ({definitions}), ({scores}), ({bands})")
+            out.emit(f"        {text}", location)
+        # Dict displays with constant keys are what the JSON output needs, built in one step.
+        definitions = ", ".join(f"{n!r}: d_{n}" for n in self.spec.definitions)
+        scores = ", ".join(f"{n!r}: s_{n}" for n in self.spec.scores)
+        bands = ", ".join(f"{n!r}: b_{n}" for n in self.spec.scores)
+        out.emit(f"        return {{{definitions}}}, {{{scores}}}, {{{bands}}}")
+        out.emit("    return evaluate")
         return "\n".join(out.lines) + "\n", out.locations, out.constants
 
 
@@ -275,5 +305,5 @@ def compile_agreement(spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement |
     namespace: dict[str, Any] = {"_tz": tz, "_local_today": local_today, **constants}
     exec(compile(source, filename, "exec"), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return CompiledAgreement(tuple(spec.definitions), tuple(spec.scores), namespace["evaluate"],
+    return CompiledAgreement(tuple(spec.definitions), tuple(spec.scores), namespace["bind"],
                              source, filename, locations)
