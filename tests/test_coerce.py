@@ -37,7 +37,19 @@ def coercer(**fields: str | FieldSpec) -> Coercer:
 def one(type_: str, value: Any) -> tuple[Any, list[RecordError]]:
     """The coerced value of one field (or `MISSING`) and the errors."""
     out, errors = coercer(f=type_)({"f": value})
-    return out.get("f", MISSING), errors
+    result = out.get("f")
+    return (MISSING if result is None else result), errors
+
+
+def same(result: tuple[dict[str, Any], list[RecordError]]) -> tuple[dict[str, Any],
+                                                                    list[RecordError]]:
+    """A coercion result compared by what it means: values present, and the errors."""
+    return present(result[0]), result[1]
+
+
+def present(out: dict[str, Any]) -> dict[str, Any]:
+    """The fields that have a value (a null may stay in the output as None: still missing)."""
+    return {k: v for k, v in out.items() if v is not None}
 
 
 MISSING = object()
@@ -90,7 +102,7 @@ def test_string_errors(value: Any, message: str) -> None:
     (1200, 1200), (-3, -3), (1200.0, 1200), ("1200", 1200), ("1,200", 1200), ("1 200", 1200),
     ("1\u00a0200", 1200), ("+5", 5), ("-3", -3), ("1200.0", 1200), ("1200.", 1200),
     (" 007 ", 7), ("1,234,567", 1234567), ("1e3", 1000), ("2.50e2", 250), (Decimal("12.0"), 12),
-    ("123456789012345678901234567890", 123456789012345678901234567890),
+    ("9,007,199,254,740,991", 2**53 - 1), (-(2**53 - 1), -(2**53 - 1)),
 ])
 def test_integer(value: Any, expected: int) -> None:
     result = ok("integer", value)
@@ -107,6 +119,9 @@ def test_integer(value: Any, expected: int) -> None:
     ("1e5000", "`1e5000` is out of range for an integer"), ("50-100", "`50-100` is not an integer"),
     ("9" * 5000, "`" + "9" * 57 + "...` is out of range for an integer"),
     ([3], "`[3]` is not an integer"), (".", "`.` is not an integer"), ("-", "`-` is not an integer"),
+    ("123456789012345678901234567890", "`123456789012345678901234567890` is out of range "
+                                       "(whole numbers go up to ±9,007,199,254,740,991)"),
+    (2**53, "`9007199254740992` is out of range (whole numbers go up to ±9,007,199,254,740,991)"),
 ])
 def test_integer_errors(value: Any, message: str) -> None:
     assert bad("integer", value).message == message
@@ -237,7 +252,7 @@ def test_record_errors_name_field_column_and_value() -> None:
     c = Coercer({"employees": spec("integer", source="NumberOfEmployees"),
                  "clicks": spec("integer")}, AMS)
     out, errors = c({"NumberOfEmployees": "lots", "clicks": "x", "Other": "ignored"})
-    assert out == {}
+    assert present(out) == {}
     assert errors == [
         RecordError("invalid-value", "`lots` is not an integer", "employees", "NumberOfEmployees",
                     "lots"),
@@ -253,12 +268,13 @@ def test_columns_mapping_then_source_then_field_name() -> None:
               "c": spec("string")}
     c = Coercer(fields, AMS, {"a": "Mapped A"})
     assert c.columns == {"a": "Mapped A", "b": "B col", "c": "c"}
-    assert c({"Mapped A": "1", "A col": "x", "B col": "2", "c": "3"})[0] == {
+    assert present(c({"Mapped A": "1", "A col": "x", "B col": "2", "c": "3"})[0]) == {
         "a": "1", "b": "2", "c": "3"}
     # The field name is the fallback when the column is absent or null, never otherwise.
-    assert c({"a": "1", "b": "2", "B col": None})[0] == {"a": "1", "b": "2"}
-    assert c({"Mapped A": "", "a": "1"})[0] == {}
-    assert c({"Mapped A": None, "a": "x", "B col": 5, "b": True})[0] == {"a": "x", "b": "5"}
+    assert present(c({"a": "1", "b": "2", "B col": None})[0]) == {"a": "1", "b": "2"}
+    assert present(c({"Mapped A": "", "a": "1"})[0]) == {}
+    assert present(c({"Mapped A": None, "a": "x", "B col": 5, "b": True})[0]) == {
+        "a": "x", "b": "5"}
 
 
 def test_error_names_the_column_the_value_came_from() -> None:
@@ -269,7 +285,9 @@ def test_error_names_the_column_the_value_came_from() -> None:
 
 def test_only_declared_fields_with_values_come_out() -> None:
     c = coercer(a="string", b="integer")
-    assert c({"a": "x", "b": None, "zzz": 1, "": 2}) == ({"a": "x"}, [])
+    out, errors = c({"a": "x", "b": None, "zzz": 1, "": 2})
+    assert (present(out), errors) == ({"a": "x"}, [])
+    assert set(out) <= {"a", "b"}
     assert c({}) == ({}, [])
 
 
@@ -301,7 +319,7 @@ def test_layouts_change_record_to_record() -> None:
         {"t": "2026-11-02"}, {}, {"a": 1, "b": "x"}, {"a": None, "b": " "},
     ]
     for raw in records * 2:
-        assert c(raw) == c._generic(raw)
+        assert same(c(raw)) == same(c._generic(raw))
     assert c({"b": "x", "a": 1}) == ({"a": 1, "b": "x"}, [])
 
 
@@ -391,8 +409,9 @@ def test_never_raises_and_never_loses_a_value(raw: dict[str, Any]) -> None:
     for c in (ALL, MAPPED):
         out, errors = c(raw)
         assert repr(raw) == before
-        assert (out, errors) == c._generic(raw)
+        assert same((out, errors)) == same(c._generic(raw))
         assert set(out) <= set(FIELDS)
+        out = present(out)
         errored = {e.field for e in errors}
         for name in FIELDS:
             value = raw.get(c.columns[name])
@@ -406,12 +425,19 @@ def test_never_raises_and_never_loses_a_value(raw: dict[str, Any]) -> None:
             orjson.dumps(e.to_json())
 
 
-@given(st.integers())
+@given(st.integers(-(2**53 - 1), 2**53 - 1))
 def test_any_int_survives_its_text(n: int) -> None:
     assert ok("integer", str(n)) == n
     assert ok("integer", f"{n:,}") == n
     assert ok("integer", f" {n:,}.000 ") == n
     assert ok("number", f"{n:,}") == n
+
+
+@given(st.one_of(st.integers(min_value=2**53), st.integers(max_value=-(2**53))))
+def test_ints_beyond_the_safe_range_are_errors_not_crashes(n: int) -> None:
+    for kind in ("integer", "number"):
+        assert "out of range" in bad(kind, n).message
+        assert "out of range" in bad(kind, f"{n:,}").message
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False))

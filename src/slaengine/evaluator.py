@@ -136,7 +136,7 @@ class Engine:
     def decide(self, values: dict[str, Any], errors: tuple[RecordError, ...],
                now: datetime, bound: Bound | None = None) -> Decision:
         """The decision on an already coerced record; `now` must come from `instant()`."""
-        run = bound if bound is not None else self.compiled.bind(now)
+        run = bound if bound is not None else self.compiled.bound(now)
         verdicts, scores, bands = run(values)
         stage, owner, violations = self.lifecycle.place(values, verdicts)
         key = values.get(self.key_field) if self.key_field else None

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
-from .compiler.literals import Prepared, local_today, prepare
+from .compiler.literals import INT64_MAX, Prepared, local_today, prepare, widen_score
 from .describe import describe, shown_children, value_text
 from .diagnostics import Location
 from .loader import LoadedAgreement
@@ -162,6 +162,8 @@ class _Run:
                         if rule.min is not None:
                             points = max(points, rule.min)
                         total += points
+            if not -INT64_MAX <= total <= INT64_MAX:
+                total = widen_score(total)
             self._scores[name] = total
         return self._scores[name]
 

@@ -100,10 +100,12 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
                         file_size(path) if leads_path != "-" else None)
     tally = Tally()
     started = time.perf_counter()
-    out = sys.stdout.buffer
-    results = _explained(engine, records, now) if explain else engine.records(records, now)
-    WRITERS[fmt](tally.count(results), out, engine)
-    out.flush()
+    sys.stdout.flush()
+    # Our own buffer: with PYTHONUNBUFFERED (common in containers) every record would
+    # otherwise be a write system call of its own.
+    with open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False) as out:
+        results = _explained(engine, records, now) if explain else engine.records(records, now)
+        WRITERS[fmt](tally.count(results), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
     sys.exit(1 if tally.with_errors else 0)
 

@@ -6,6 +6,7 @@ YAML, an `in` list or a regex means exactly the same thing on either path.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
@@ -62,6 +63,17 @@ def prepare(node: FieldCondition | ScoreCondition, field_type: str, tz: tzinfo) 
         low, high = (_field_literal(field_type, v, tz) for v in value)
         return Prepared(op, (low, high))
     return Prepared(op, _field_literal(field_type, value, tz))
+
+
+INT64_MAX = 2**63 - 1
+
+
+def widen_score(total: float) -> float:
+    """A score total beyond 64-bit integers as a float (infinite past the float range):
+    JSON writers and warehouses hold no wider integers. Only absurd points reach this."""
+    if isinstance(total, int):
+        return float(total) if abs(total) < 2**1023 else math.copysign(math.inf, total)
+    return total
 
 
 def local_today(now: datetime, tz: tzinfo) -> date:

@@ -32,7 +32,7 @@ from ..models.conditions import (
     walk,
 )
 from ..models.sections import Band, PerValueRule, PointsRule
-from .literals import Prepared, local_today, prepare
+from .literals import INT64_MAX, Prepared, local_today, prepare, widen_score
 
 # `{v}` is the field's local variable, `{x}` the prepared value, `{lo}`/`{hi}` a pair's ends.
 _FIELD_TEMPLATES: dict[str, str] = {
@@ -119,9 +119,21 @@ class CompiledAgreement:
     filename: str
     locations: dict[int, Location]
 
+    last_bound: list[tuple[datetime, Bound]] = field(default_factory=list, compare=False)
+
+    def bound(self, now: datetime) -> Bound:
+        """The evaluator for `now`, reused while callers keep asking about the same instant."""
+        cache = self.last_bound
+        entry = cache[-1] if cache else None  # one read of one tuple: consistent across threads
+        if entry is not None and entry[0] == now:
+            return entry[1]
+        function = self.bind(now)
+        cache[:] = [(now, function)]
+        return function
+
     def run(self, values: Mapping[str, Any], now: datetime) -> Results:
         """Definitions, scores and bands of one coerced lead as of `now` (aware, UTC)."""
-        return self.bind(now)(values)
+        return self.bound(now)(values)
 
     def location_of_line(self, line: int) -> Location | None:
         """The agreement location behind a line of generated code."""
@@ -203,6 +215,8 @@ class _Compiler:
                     capped = f"max({capped}, {self.out.literal(rule.min)})"
                 lines.append((f"t = v_{rule.field}", path))
                 lines.append((f"if t is not None: s_{name} += {capped}", path))
+        lines.append((f"if not -{INT64_MAX} <= s_{name} <= {INT64_MAX}: "
+                      f"s_{name} = _widen(s_{name})", ("scores", name)))
         return lines
 
     def band_expression(self, name: str, bands: list[Band]) -> str:
@@ -302,7 +316,8 @@ def compile_agreement(spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement |
     compiler = _Compiler(spec, tz, loaded)
     source, locations, constants = compiler.compile()
     filename = f"<slaengine {name}>"
-    namespace: dict[str, Any] = {"_tz": tz, "_local_today": local_today, **constants}
+    namespace: dict[str, Any] = {"_tz": tz, "_local_today": local_today, "_widen": widen_score,
+                                 **constants}
     exec(compile(source, filename, "exec"), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     return CompiledAgreement(tuple(spec.definitions), tuple(spec.scores), namespace["bind"],
