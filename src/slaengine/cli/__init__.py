@@ -34,6 +34,10 @@ def main(argv: list[str] | None = None) -> None:
     except UsageError as exc:
         click.echo(f"slaengine: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    except BrokenPipeError:
+        # `slaengine evaluate ... | head`: the reader has all it wanted.
+        sys.stderr.close()
+        sys.exit(EXIT_OK)
 
 
 __all__ = ["EXIT_FINDINGS", "EXIT_OK", "EXIT_USAGE", "cli", "main"]
