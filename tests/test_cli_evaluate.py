@@ -14,6 +14,7 @@ from pathlib import Path
 import orjson
 
 import slaengine
+from slaengine.cli.evaluate import Progress
 from slaengine.leads import read_leads
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,3 +152,15 @@ def test_leads_from_stdin() -> None:
     text = '{"lead_id": "S1", "industry": "software"}\n{"lead_id": "S2"}\n'
     result = run("evaluate", "--leads", "-", "--now", NOW, stdin=text)
     assert [orjson.loads(line)["id"] for line in result.stdout.splitlines()] == ["S1", "S2"]
+
+
+def test_progress_bar_reads_the_file_position() -> None:
+    progress = Progress(1000)
+    handle = io.BytesIO(b"x" * 1000)
+    progress.opened(handle)
+    handle.seek(500)
+    line = progress.line(20_000, 2.0)
+    assert "50%" in line and "20,000 records" in line and "10,000/s" in line
+    assert line.count("█") == Progress.WIDTH // 2
+    assert "0:02 left" in line
+    assert not Progress(None).shown  # stdin: no size, no bar

@@ -136,8 +136,10 @@ class Engine:
     def decide(self, values: dict[str, Any], errors: tuple[RecordError, ...],
                now: datetime, bound: Bound | None = None) -> Decision:
         """The decision on an already coerced record; `now` must come from `instant()`."""
-        run = bound if bound is not None else self.compiled.bound(now)
-        verdicts, scores, bands = run(values)
+        if bound is not None:
+            verdicts, scores, bands = bound(values)
+        else:
+            verdicts, scores, bands = self.compiled.run(values, now)
         stage, owner, violations = self.lifecycle.place(values, verdicts)
         key = values.get(self.key_field) if self.key_field else None
         return Decision(key, stage, owner, violations, errors, verdicts, scores, bands,

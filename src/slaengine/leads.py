@@ -13,10 +13,10 @@ import importlib
 import itertools
 import os
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 import orjson
 
@@ -80,11 +80,14 @@ def file_size(path: Path | str) -> int | None:
         return None
 
 
-def read_leads(path: Path | str, format: str | None = None) -> Iterator[RawRecord]:
+def read_leads(path: Path | str, format: str | None = None, *,
+               on_open: Callable[[BinaryIO], None] | None = None) -> Iterator[RawRecord]:
     """Stream the records of a lead file; `-` reads stdin (JSON Lines unless `format` says csv).
 
     The format and the file are checked before the first record is asked for, so a missing
     file or an unknown format raises `UsageError` here, not in the middle of a loop.
+    `on_open` is handed a CSV or JSON Lines file once it is opened, so a progress display
+    can ask for its position now and then, at no cost per record.
     """
     stdin = str(path) == "-"
     if format is not None:
@@ -105,13 +108,16 @@ def read_leads(path: Path | str, format: str | None = None) -> Iterator[RawRecor
         raise UsageError(f"{file}: is a folder, not a lead file")
     if not os.access(file, os.R_OK):
         raise UsageError(f"{file}: cannot read the lead file: permission denied")
-    return _read_parquet(file) if fmt == "parquet" else _read_text(file, fmt)
+    return _read_parquet(file) if fmt == "parquet" else _read_text(file, fmt, on_open)
 
 
-def _read_text(file: Path, fmt: str) -> Iterator[RawRecord]:
+def _read_text(file: Path, fmt: str,
+               on_open: Callable[[BinaryIO], None] | None = None) -> Iterator[RawRecord]:
     """The file is opened when the first record is asked for, and closed after the last."""
     try:
         with open(file, "rb") as handle:
+            if on_open is not None:
+                on_open(handle)
             yield from _read_csv(handle) if fmt == "csv" else _read_jsonl(handle, file)
     except OSError as exc:
         raise UsageError(f"{file}: cannot read the lead file: {exc.strerror}") from None

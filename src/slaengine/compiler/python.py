@@ -119,21 +119,8 @@ class CompiledAgreement:
     filename: str
     locations: dict[int, Location]
 
-    last_bound: list[tuple[datetime, Bound]] = field(default_factory=list, compare=False)
-
-    def bound(self, now: datetime) -> Bound:
-        """The evaluator for `now`, reused while callers keep asking about the same instant."""
-        cache = self.last_bound
-        entry = cache[-1] if cache else None  # one read of one tuple: consistent across threads
-        if entry is not None and entry[0] == now:
-            return entry[1]
-        function = self.bind(now)
-        cache[:] = [(now, function)]
-        return function
-
-    def run(self, values: Mapping[str, Any], now: datetime) -> Results:
-        """Definitions, scores and bands of one coerced lead as of `now` (aware, UTC)."""
-        return self.bound(now)(values)
+    run: Callable[[Mapping[str, Any], datetime], Results]
+    """Definitions, scores and bands of one coerced lead as of `now` (aware, UTC)."""
 
     def location_of_line(self, line: int) -> Location | None:
         """The agreement location behind a line of generated code."""
@@ -307,6 +294,15 @@ class _Compiler:
         bands = ", ".join(f"{n!r}: b_{n}" for n in self.spec.scores)
         out.emit(f"        return {{{definitions}}}, {{{scores}}}, {{{bands}}}")
         out.emit("    return evaluate")
+        # `run(r, now)`: the bound function of the last `now` asked about, kept in one slot
+        # that is read and replaced whole, so threads never see half of an update.
+        out.emit("_slot = [(None, None)]")
+        out.emit("def run(r, now):")
+        out.emit("    last, bound = _slot[0]")
+        out.emit("    if last is not now and last != now:")
+        out.emit("        bound = bind(now)")
+        out.emit("        _slot[0] = (now, bound)")
+        out.emit("    return bound(r)")
         return "\n".join(out.lines) + "\n", out.locations, out.constants
 
 
@@ -321,4 +317,4 @@ def compile_agreement(spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement |
     exec(compile(source, filename, "exec"), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     return CompiledAgreement(tuple(spec.definitions), tuple(spec.scores), namespace["bind"],
-                             source, filename, locations)
+                             source, filename, locations, namespace["run"])
