@@ -21,6 +21,7 @@ from .models.conditions import (
     FieldCondition,
     NotCondition,
     ScoreCondition,
+    children,
 )
 
 _MAX_LISTED = 12
@@ -142,17 +143,9 @@ def describe(node: Condition, spec: AgreementSpec) -> str:
 
 def shown_children(node: Condition) -> list[Condition]:
     """The conditions listed under a node: `not` over all/any lists that group's members."""
-    if isinstance(node, AllCondition):
-        return list(node.all)
-    if isinstance(node, AnyCondition):
-        return list(node.any)
-    if isinstance(node, NotCondition):
-        inner = node.not_
-        if isinstance(inner, AllCondition | AnyCondition):
-            return shown_children(inner)
-        if isinstance(inner, NotCondition):
-            return [inner]
-    return []
+    if isinstance(node, NotCondition) and isinstance(node.not_, AllCondition | AnyCondition):
+        return children(node.not_)
+    return children(node)
 
 
 def describe_inline(node: Condition, spec: AgreementSpec) -> str:

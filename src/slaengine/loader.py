@@ -295,12 +295,16 @@ def load_folder(root: Path | str) -> LoadedAgreement:
             "ignored-file", "file ignored: agreement files end in `.yaml`",
             Location(str(stray)), f"rename it to `{stray.stem}.yaml`"))
 
-    for path in _yaml_files(root):
-        files.append(path)
-        loaded = read_yaml_file(path)
-        diagnostics.extend(loaded.diagnostics)
-        if loaded.data is None:
-            continue
+    def readable(paths: Iterator[Path]) -> Iterator[LoadedFile]:
+        """Each file read, its problems noted, and only those with data handed on."""
+        for path in paths:
+            files.append(path)
+            loaded = read_yaml_file(path)
+            diagnostics.extend(loaded.diagnostics)
+            if loaded.data is not None:
+                yield loaded
+
+    for loaded in readable(_yaml_files(root)):
         if not isinstance(loaded.data, dict):
             diagnostics.append(error(
                 "yaml-not-mapping", "an agreement file must be a mapping of sections",
@@ -334,12 +338,7 @@ def load_folder(root: Path | str) -> LoadedAgreement:
         if not folder.is_dir():
             continue
         records: list[Any] = []
-        for path in _yaml_files(folder):
-            files.append(path)
-            loaded = read_yaml_file(path)
-            diagnostics.extend(loaded.diagnostics)
-            if loaded.data is None:
-                continue
+        for loaded in readable(_yaml_files(folder)):
             index = len(records)
             records.append(loaded.data)
             source.update(loaded.source, (collection, index))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -89,17 +90,26 @@ class Duration:
         return f"{self.amount}{self.unit}"
 
 
-def _validate_duration(value: Any) -> Duration:
-    if isinstance(value, Duration):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"a duration must be text such as `24h`, got {value!r}")
-    return Duration.parse(value)
+_T = TypeVar("_T")
+
+
+def _from_text(kind: type[_T], parse: Callable[[str], _T], what: str) -> Callable[[Any], _T]:
+    """A validator for a value written as text (`24h`, `09:00-17:30`) or given as the object."""
+
+    def validate(value: Any) -> _T:
+        if isinstance(value, kind):
+            return value
+        if not isinstance(value, str):
+            raise ValueError(f"{what}, got {value!r}")
+        return parse(value)
+
+    return validate
 
 
 DurationText = Annotated[
     Duration,
-    PlainValidator(_validate_duration),
+    PlainValidator(_from_text(Duration, Duration.parse,
+                              "a duration must be text such as `24h`")),
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "pattern": DURATION_PATTERN,
                     "description": "a whole number and a unit: s, m, h, d, w, or bd "
@@ -191,17 +201,10 @@ def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
-def _validate_interval(value: Any) -> Interval:
-    if isinstance(value, Interval):
-        return value
-    if not isinstance(value, str):
-        raise ValueError(f"an interval must be text such as `09:00-17:30`, got {value!r}")
-    return Interval.parse(value)
-
-
 IntervalText = Annotated[
     Interval,
-    PlainValidator(_validate_interval),
+    PlainValidator(_from_text(Interval, Interval.parse,
+                              "an interval must be text such as `09:00-17:30`")),
     PlainSerializer(str, return_type=str),
     WithJsonSchema({"type": "string", "pattern": INTERVAL_PATTERN,
                     "description": "opening hours as HH:MM-HH:MM"}),
