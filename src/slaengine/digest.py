@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 import yaml
 
-from .models import AgreementSpec, Review, TestSuite
+from .models import AgreementSpec
 
 SCHEMA_HEADER = "# yaml-language-server: $schema={schema}\n"
 
@@ -75,13 +75,3 @@ def to_yaml(data: Any) -> str:
 def dump_agreement(spec: AgreementSpec, schema_ref: str = "../schema/agreement.schema.json") -> str:
     """The whole agreement as one canonical YAML file."""
     return SCHEMA_HEADER.format(schema=schema_ref) + to_yaml(canonical_content(spec))
-
-
-def dump_review(review: Review, schema_ref: str = "../../schema/review.schema.json") -> str:
-    data = review.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    return SCHEMA_HEADER.format(schema=schema_ref) + to_yaml(data)
-
-
-def dump_tests(suite: TestSuite, schema_ref: str = "../../schema/test.schema.json") -> str:
-    data = suite.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-    return SCHEMA_HEADER.format(schema=schema_ref) + to_yaml(data)

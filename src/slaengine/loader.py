@@ -37,8 +37,6 @@ _FLOAT = re.compile(r"^[-+]?(0|[1-9][0-9]*)\.[0-9]+([eE][-+][0-9]+)?$")
 _NULL = re.compile(r"^(null|~|)$")
 _BOOL = re.compile(r"^(true|false)$")
 
-SCHEMA_COMMENT = "# yaml-language-server: $schema="
-
 
 class _StrictResolver(BaseResolver):
     """Only the JSON-like core: no yes/no/on/off, octal, sexagesimal, dates or merge keys."""
