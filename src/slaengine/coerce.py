@@ -30,7 +30,7 @@ from .diagnostics import UsageError, did_you_mean
 from .loader import read_yaml_file
 from .models.sections import FieldSpec
 
-__all__ = ["Coercer", "RecordError", "load_mapping", "show"]
+__all__ = ["Coercer", "RecordError", "error_text", "jsonable", "load_mapping", "show"]
 
 _EPOCH_UTC: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE: Final = datetime(1970, 1, 1)
@@ -61,6 +61,17 @@ class RecordError:
     def to_json(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "field": self.field,
                 "column": self.column, "value": _jsonable(self.value)}
+
+
+def error_text(error: Mapping[str, Any]) -> str:
+    """`column employee_count: `n/a` is not an integer`: where, then what (the JSON form)."""
+    where = error.get("column") or error.get("field")
+    return f"column {where}: {error['message']}" if where else str(error["message"])
+
+
+def jsonable(value: Any) -> Any:
+    """A lead value as JSON holds it: dates as ISO text, numbers JSON cannot hold as text."""
+    return _jsonable(value)
 
 
 def _jsonable(value: Any) -> Any:

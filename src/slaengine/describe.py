@@ -124,7 +124,7 @@ def describe(node: Condition, spec: AgreementSpec) -> str:
     if isinstance(node, ScoreCondition):
         return _phrase(score_label(spec, node.score), node.op, node.value)
     if isinstance(node, DefinitionCondition):
-        return f"Is {_article(definition_label(spec, node.definition))}"
+        return f"Is {with_article(definition_label(spec, node.definition))}"
     if isinstance(node, AllCondition):
         return "All of:"
     if isinstance(node, AnyCondition):
@@ -168,7 +168,8 @@ def describe_tree(node: Condition, spec: AgreementSpec, depth: int = 0) -> list[
     return lines
 
 
-def _article(label: str) -> str:
+def with_article(label: str) -> str:
+    """`an integer`, `a date`, `an MQL`: the label with the article it is read with."""
     first = label[:1].lower()
     if label[:3].isupper() or label.split(" ", maxsplit=1)[0].isupper():
         # Acronyms read by their letters: "an MQL", "an SQL", "an ICP fit".

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 from typing import Any
 
+from .coerce import jsonable
 from .compiler.literals import INT64_MAX, Prepared, local_today, prepare, widen_score
 from .describe import describe, shown_children, value_text
 from .diagnostics import Location
@@ -82,19 +83,11 @@ class ConditionResult:
             "condition": self.text,
             "matched": self.matched,
             "missing": self.missing,
-            "actual": _json_value(self.actual),
+            "actual": jsonable(self.actual),
             "location": (f"{self.location.file}:{self.location.line}:{self.location.col}"
                          if self.location else None),
             "children": [c.to_json() for c in self.children],
         }
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, frozenset | set | tuple):
-        return sorted(value, key=str)
-    return value
 
 
 def _age(value: datetime | date, now: datetime, tz: tzinfo) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .coerce import error_text
 from .decision import Decision
 from .diagnostics import Location
 from .evaluator import Engine
@@ -137,8 +138,7 @@ def run_tests(engine: Engine, suites: list[TestSuite],
             decision = engine.evaluate(case.lead, now)
             mismatches = _compare(case, decision)
             if decision.errors:
-                errors = "; ".join(f"{e.column or e.field}: {e.message}"
-                                   for e in decision.errors)
+                errors = "; ".join(error_text(e.to_json()) for e in decision.errors)
                 problem = f"the lead has unreadable values: {errors}"
                 report.results.append(CaseResult(s, c, case, where, decision, tuple(mismatches),
                                                  problem=problem))

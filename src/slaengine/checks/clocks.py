@@ -9,6 +9,7 @@ from functools import cache
 
 from ..diagnostics import Diagnostic, error, warning
 from ..loader import PathKey
+from ..models.common import Interval
 from .base import CheckContext
 
 
@@ -27,6 +28,11 @@ def _timezone(ctx: CheckContext, name: str, path: PathKey) -> Iterator[Diagnosti
                     "use an IANA name such as `Europe/Amsterdam` or `America/New_York`")
 
 
+def overlapping(intervals: list[Interval]) -> Iterator[tuple[Interval, Interval]]:
+    """Each pair of neighbouring opening intervals of one day that overlap."""
+    return ((a, b) for a, b in itertools.pairwise(sorted(intervals)) if b.start < a.end)
+
+
 def check_calendars(ctx: CheckContext) -> Iterator[Diagnostic]:
     yield from _timezone(ctx, ctx.spec.timezone, ("timezone",))
     for name, calendar in ctx.spec.calendars.items():
@@ -38,12 +44,9 @@ def check_calendars(ctx: CheckContext) -> Iterator[Diagnostic]:
                         ctx.at((*base, "hours")),
                         'give at least one weekday opening hours, e.g. `mon: "09:00-17:00"`')
         for day, intervals in calendar.hours.items():
-            ordered = sorted(intervals)
-            for a, b in itertools.pairwise(ordered):
-                if b.start < a.end:
-                    yield error("overlapping-hours",
-                                f"opening hours `{a}` and `{b}` on {day} overlap",
-                                ctx.at((*base, "hours", day)), "merge them into one interval")
+            for a, b in overlapping(intervals):
+                yield error("overlapping-hours", f"opening hours `{a}` and `{b}` on {day} overlap",
+                            ctx.at((*base, "hours", day)), "merge them into one interval")
         seen: set[str] = set()
         for i, holiday in enumerate(calendar.holidays):
             text = holiday.date.isoformat()
@@ -51,12 +54,9 @@ def check_calendars(ctx: CheckContext) -> Iterator[Diagnostic]:
                 yield warning("duplicate-holiday", f"holiday {text} is listed twice",
                               ctx.at((*base, "holidays", i)))
             seen.add(text)
-            ordered = sorted(holiday.open)
-            for a, b in itertools.pairwise(ordered):
-                if b.start < a.end:
-                    yield error("overlapping-hours",
-                                f"opening hours `{a}` and `{b}` on {text} overlap",
-                                ctx.at((*base, "holidays", i, "open")))
+            for a, b in overlapping(holiday.open):
+                yield error("overlapping-hours", f"opening hours `{a}` and `{b}` on {text} overlap",
+                            ctx.at((*base, "holidays", i, "open")))
 
 
 def check_service_levels(ctx: CheckContext) -> Iterator[Diagnostic]:

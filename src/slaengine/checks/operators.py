@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from ..describe import with_article
 from ..diagnostics import Diagnostic, did_you_mean, error, warning
 from ..loader import PathKey
 from ..models.common import parse_date, parse_datetime
@@ -59,10 +60,6 @@ def _literal_fits(spec: FieldSpec, value: Any) -> Any:
         parse_date(value))
 
 
-def _a(word: str) -> str:
-    return ("an " if word[:1] in "aeiou" else "a ") + word
-
-
 def _comparable(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
@@ -77,7 +74,7 @@ def _field_operator(ctx: CheckContext, node: FieldCondition, path: PathKey,
     at = ctx.at((*path, op))
     if op not in _ALLOWED[spec.type]:
         yield error("operator-type-mismatch",
-                    f"`{op}` does not apply to `{node.field}`, {_a(spec.type)} field",
+                    f"`{op}` does not apply to `{node.field}`, {with_article(spec.type)} field",
                     ctx.at((*path, op), key=True),
                     _SUGGEST[spec.type])
         return
@@ -99,9 +96,9 @@ def _field_operator(ctx: CheckContext, node: FieldCondition, path: PathKey,
         except ValueError as exc:
             detail = str(exc) if "`" in str(exc) else f"expected {exc}"
             shown = f'"{item}"' if isinstance(item, str) else item
+            kind = with_article(spec.type)
             yield error("value-type-mismatch",
-                        f"`{shown}` does not fit `{node.field}`, {_a(spec.type)} field ({detail})",
-                        item_at)
+                        f"`{shown}` does not fit `{node.field}`, {kind} field ({detail})", item_at)
             return
     if spec.enum is not None and op in ("eq", "ne", "in", "not_in", "contains"):
         for i, item in enumerate(values):
@@ -156,8 +153,9 @@ def check_fields(ctx: CheckContext) -> Iterator[Diagnostic]:
             try:
                 _literal_fits(spec, item)
             except ValueError as exc:
+                kind = with_article(spec.type)
                 yield error("value-type-mismatch",
-                            f"allowed value `{item}` does not fit {_a(spec.type)} field `{name}` "
+                            f"allowed value `{item}` does not fit {kind} field `{name}` "
                             f"(expected {exc})", ctx.at(("fields", name, "enum", i)))
     stage_field = ctx.spec.stage_field
     declared = fields.get(stage_field)

@@ -13,13 +13,13 @@ import click
 import orjson
 
 from ..agreement import Agreement, load_agreement
-from ..coerce import load_mapping
+from ..coerce import error_text, load_mapping
 from ..decision import Decision
 from ..diagnostics import AgreementError, UsageError
 from ..evaluator import Engine
 from ..leads import RawRecord, file_size, read_leads
 from ..testing import run_tests
-from .outputs import WRITERS, Tally, error_text
+from .outputs import WRITERS, Tally
 
 agreement_option = click.option(
     "--agreement", "agreement_dir", metavar="DIR", default="agreement", show_default=True,

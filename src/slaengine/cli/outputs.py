@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import orjson
 
+from ..coerce import error_text
 from ..evaluator import Engine
 
 Record = dict[str, Any]
@@ -51,12 +52,6 @@ class Tally:
             f"{name} {self.matched[name]:,} ({self.matched[name] / n:.1%})" if n else name
             for name in engine.definition_names)
         return "; ".join(parts) + (f"; {verdicts}" if verdicts else "")
-
-
-def error_text(error: Record) -> str:
-    """`column employee_count: `n/a` is not an integer`: where, then what."""
-    where = error.get("column") or error.get("field")
-    return f"column {where}: {error['message']}" if where else str(error["message"])
 
 
 def write_jsonl(records: Iterable[Record], out: IO[bytes], engine: Engine) -> None:
