@@ -571,24 +571,26 @@ def records_reported(stderr: str) -> int | None:
     return int(found.group(1).replace(",", "")) if found else None
 
 
-def slaengine_command(path: Path) -> list[str]:
+def slaengine_command(path: Path, jobs: str | None = None) -> list[str]:
     script = Path(sys.executable).parent / "slaengine"
     head = [str(script)] if script.exists() else [sys.executable, "-m", "slaengine"]
     return [*head, "evaluate", "--leads", str(path), "--agreement", str(ROOT / "agreement"),
-            "--now", NOW_TEXT, "--format", "jsonl"]
+            "--now", NOW_TEXT, "--format", "jsonl", *(["--jobs", jobs] if jobs else [])]
 
 
 def bench_batch(report: Report, path: Path, n: int, repeats: int,
                 with_target: bool) -> dict[str, Any]:
     baseline_cmd = [sys.executable, str(Path(__file__).resolve()), "--baseline-child", str(path)]
-    engine_cmd = slaengine_command(path)
+    engine_cmd = slaengine_command(path)  # --jobs auto: every core for a large file
+    single_cmd = slaengine_command(path, "1")
     startup_cmd = slaengine_command(path.with_name("empty.jsonl"))
     path.with_name("empty.jsonl").write_bytes(b"")
-    runs: dict[str, list[Child]] = {"baseline": [], "slaengine": [], "startup": [],
-                                    "unbuffered": []}
-    for _ in range(repeats):  # interleaved, so drift in the machine hits both alike
+    runs: dict[str, list[Child]] = {"baseline": [], "slaengine": [], "single": [],
+                                    "startup": [], "unbuffered": []}
+    for _ in range(repeats):  # interleaved, so drift in the machine hits all alike
         runs["baseline"].append(run_child(baseline_cmd))
         runs["slaengine"].append(run_child(engine_cmd))
+        runs["single"].append(run_child(single_cmd))
     for _ in range(max(2, repeats)):
         runs["startup"].append(run_child(startup_cmd))
     if with_target:  # as in many container images: sys.stdout.buffer is then unbuffered
@@ -606,8 +608,10 @@ def bench_batch(report: Report, path: Path, n: int, repeats: int,
     engine = min(c.seconds for c in runs["slaengine"])
     base_cpu = min(c.cpu_seconds for c in runs["baseline"])
     engine_cpu = min(c.cpu_seconds for c in runs["slaengine"])
+    single = min(c.seconds for c in runs["single"])
+    single_cpu = min(c.cpu_seconds for c in runs["single"])
     startup = min(c.seconds for c in runs["startup"])
-    rss = max(c.rss_mb for c in runs["slaengine"])
+    rss = max(c.rss_mb for c in runs["slaengine"] + runs["single"])
     parent_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     base_rss = max(c.rss_mb for c in runs["baseline"])
     section = f"3. batch end to end, {n:,} leads (subprocesses, stdout to /dev/null)"
@@ -618,6 +622,9 @@ def bench_batch(report: Report, path: Path, n: int, repeats: int,
                             TARGETS["batch"] if with_target else None,
                             f"{n / engine:,.0f} leads/s, CPU {engine_cpu:.2f}s "
                             f"({engine_cpu / base_cpu:.2f}x)"))
+    report.add(section, Row("slaengine evaluate --jobs 1 (one process)", single, "s", base,
+                            note=f"{n / single:,.0f} leads/s, CPU {single_cpu:.2f}s "
+                                 f"({single_cpu / base_cpu:.2f}x), no target"))
     report.add(section, Row("  of which startup (load, validate, compile)", startup, "s"))
     if runs["unbuffered"]:
         slow = runs["unbuffered"][0].seconds
@@ -630,6 +637,12 @@ def bench_batch(report: Report, path: Path, n: int, repeats: int,
             "baseline_command": " ".join(baseline_cmd) + " > /dev/null",
             "baseline_s": [round(c.seconds, 3) for c in runs["baseline"]],
             "slaengine_s": [round(c.seconds, 3) for c in runs["slaengine"]],
+            "jobs_1_command": " ".join(single_cmd) + " > /dev/null",
+            "jobs_1_s": [round(c.seconds, 3) for c in runs["single"]],
+            "jobs_1_cpu_s": [round(c.cpu_seconds, 3) for c in runs["single"]],
+            "jobs_1_ratio": round(single / base, 3),
+            "cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+            else os.cpu_count(),
             "baseline_cpu_s": [round(c.cpu_seconds, 3) for c in runs["baseline"]],
             "slaengine_cpu_s": [round(c.cpu_seconds, 3) for c in runs["slaengine"]],
             "cpu_ratio": round(engine_cpu / base_cpu, 3),

@@ -23,14 +23,15 @@ import orjson
 from .coerce import RecordError, show
 from .diagnostics import UsageError
 
-__all__ = ["FORMATS", "RawRecord", "detect_format", "file_size", "read_leads"]
+__all__ = ["BOM", "FORMATS", "RawRecord", "detect_format", "file_size", "json_array_hint",
+           "jsonl_blocks", "jsonl_records", "read_leads"]
 
 FORMATS: Final = ("csv", "jsonl", "parquet")
 _SUFFIXES: Final = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
                     ".parquet": "parquet"}
 _ALIASES: Final = {"csv": "csv", "jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl",
                    "parquet": "parquet"}
-_BOM: Final = b"\xef\xbb\xbf"
+BOM: Final = b"\xef\xbb\xbf"
 _BATCH_ROWS: Final = 65536
 _SHOWN: Final = 200  # characters of an unreadable line kept in the error's value
 
@@ -139,17 +140,28 @@ def _without_bom(stream: Iterable[bytes]) -> tuple[bytes, Iterator[bytes]]:
     """The first line, without a UTF-8 byte order mark, and the lines after it."""
     lines = iter(stream)
     head = next(lines, b"")
-    return head.removeprefix(_BOM), lines
+    return head.removeprefix(BOM), lines
+
+
+def json_array_hint(file: Path | str, head: bytes) -> None:
+    """Refuse a file that holds one JSON array instead of one object per line."""
+    if head.removeprefix(BOM).lstrip().startswith(b"["):
+        raise UsageError(f"{file}: holds a JSON array, not JSON Lines (one object per line); "
+                         f"convert it with `jq -c '.[]' {file}`")
 
 
 def _read_jsonl(stream: Iterable[bytes], file: Path | None = None) -> Iterator[RawRecord]:
     head, rest = _without_bom(stream)
-    if file is not None and head.lstrip().startswith(b"["):
-        raise UsageError(f"{file}: holds a JSON array, not JSON Lines (one object per line); "
-                         f"convert it with `jq -c '.[]' {file}`")
+    if file is not None:
+        json_array_hint(file, head)
+    return jsonl_records(itertools.chain((head,), rest))
+
+
+def jsonl_records(lines: Iterable[bytes], first: int = 1) -> Iterator[RawRecord]:
+    """The records of JSON Lines, numbering them from `first` (a chunk of a larger file)."""
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     new, set_row, set_data, set_error = _new, _set_row, _set_data, _set_error
-    for number, line in enumerate(itertools.chain((head,), rest), 1):
+    for number, line in enumerate(lines, first):
         try:
             data = loads(line)
         except JSONDecodeError:
@@ -168,6 +180,30 @@ def _read_jsonl(stream: Iterable[bytes], file: Path | None = None) -> Iterator[R
                     int: "a number", float: "a number"}.get(type(data), "not an object")
             yield _unreadable(number, f"line {number} is not a JSON object: found {kind}",
                               _line_text(line))
+
+
+def jsonl_blocks(stream: BinaryIO, size: int) -> Iterator[tuple[bytes, int]]:
+    """JSON Lines as blocks of whole lines of about `size` bytes, each with the number of its
+    first line, for `jsonl_records(block.split(b"\\n"), first)` in another process."""
+    carry, line = b"", 1
+    chunk = stream.read(max(size, len(BOM)))
+    if chunk.startswith(BOM):
+        chunk = chunk[len(BOM):] or stream.read(size)
+    while True:
+        if not chunk:
+            if carry:
+                yield carry, line
+            return
+        chunk = carry + chunk if carry else chunk
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:  # a line longer than a block: keep reading
+            carry = chunk
+            chunk = stream.read(size)
+            continue
+        block, carry = chunk[:cut], chunk[cut:]
+        yield block, line
+        line += block.count(b"\n")
+        chunk = stream.read(size)
 
 
 def _json_problem(line: bytes) -> str:

@@ -17,9 +17,10 @@ from ..coerce import error_text, load_mapping
 from ..decision import Decision
 from ..diagnostics import AgreementError, UsageError
 from ..evaluator import Engine
-from ..leads import RawRecord, file_size, read_leads
+from ..leads import RawRecord, detect_format, file_size, read_leads
 from ..testing import run_tests
 from .outputs import WRITERS, Tally
+from .parallel import auto_jobs, can_fork, evaluate_parallel
 
 agreement_option = click.option(
     "--agreement", "agreement_dir", metavar="DIR", default="agreement", show_default=True,
@@ -92,19 +93,30 @@ class Progress:
             eta = f" · {int(left // 60)}:{int(left % 60):02d} left"
         return f"\r  {bar} {done:4.0%} · {count:,} records · {rate:,.0f}/s{eta}"
 
+    def start(self) -> None:
+        self.started = self.last = time.monotonic()
+
+    def tick(self, count: int) -> None:
+        """Redraw the bar, at most four times a second."""
+        now = time.monotonic()
+        if now - self.last > 0.25:
+            self.last = now
+            click.echo(self.line(count, now - self.started), err=True, nl=False)
+
+    def clear(self) -> None:
+        if self.shown:
+            click.echo("\r" + " " * 79 + "\r", err=True, nl=False)
+
     def follow(self, records: Iterator[RawRecord]) -> Iterator[RawRecord]:
         if not self.shown:
             yield from records
             return
-        started = last = time.monotonic()
+        self.start()
         for count, record in enumerate(records, 1):
             if count & 0x3FFF == 0:
-                now = time.monotonic()
-                if now - last > 0.25:
-                    last = now
-                    click.echo(self.line(count, now - started), err=True, nl=False)
+                self.tick(count)
             yield record
-        click.echo("\r" + " " * 79 + "\r", err=True, nl=False)  # clear the bar
+        self.clear()
 
 
 @click.command("evaluate")
@@ -118,8 +130,12 @@ class Progress:
 @click.option("--engine", "engine_name", type=click.Choice(["python", "duckdb"]), default="python",
               show_default=True)
 @mapping_option
+@click.option("--jobs", "jobs_text", metavar="N|auto", default="auto", show_default=True,
+              help="Processes for a JSON Lines file to JSON Lines output; `auto` uses every "
+                   "core for a file over 8 MB. The output is the same, in input order.")
 def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None, fmt: str,
-                     explain: bool, engine_name: str, mapping_file: Path | None) -> None:
+                     explain: bool, engine_name: str, mapping_file: Path | None,
+                     jobs_text: str) -> None:
     """Classify, score and place every lead of a file; one output record per input record."""
     if engine_name != "python":
         raise UsageError("the duckdb engine is not available yet; use --engine python")
@@ -127,19 +143,56 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file)
     path = Path(leads_path)
-    progress = Progress(file_size(path) if leads_path != "-" else None)
-    records = progress.follow(read_leads(path if leads_path != "-" else "-",
-                                         on_open=progress.opened))
+    size = file_size(path) if leads_path != "-" else None
+    jobs = parse_jobs(jobs_text, size)
+    parallel = (jobs > 1 and fmt == "jsonl" and not explain
+                and (leads_path == "-" or detect_format(path) == "jsonl"))
+    progress = Progress(size)
     tally = Tally()
     started = time.perf_counter()
     sys.stdout.flush()
     # Our own buffer: with PYTHONUNBUFFERED (common in containers) every record would
     # otherwise be a write system call of its own.
     with open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False) as out:
-        results = _explained(engine, records, now) if explain else engine.records(records, now)
-        WRITERS[fmt](tally.count(results), out, engine)
+        if parallel:
+            _evaluate_in_parallel(engine, leads_path, now, jobs, out, tally, progress)
+        else:
+            records = progress.follow(read_leads(path if leads_path != "-" else "-",
+                                                 on_open=progress.opened))
+            results = (_explained(engine, records, now) if explain
+                       else engine.records(records, now))
+            WRITERS[fmt](tally.count(results), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
     sys.exit(1 if tally.with_errors else 0)
+
+
+def parse_jobs(text: str, size: int | None) -> int:
+    if text == "auto":
+        return auto_jobs(size)
+    if not text.isdigit() or int(text) < 1:
+        raise click.BadParameter(f"`{text}` is not a number of processes (1 or more) or `auto`",
+                                 param_hint="--jobs")
+    jobs = int(text)
+    if jobs > 1 and not can_fork():
+        raise UsageError("--jobs above 1 needs the fork start method, which this system lacks")
+    return jobs
+
+
+def _evaluate_in_parallel(engine: Engine, leads_path: str, now: datetime, jobs: int,
+                          out: BinaryIO, tally: Tally, progress: Progress) -> None:
+    if leads_path == "-":
+        evaluate_parallel(engine, sys.stdin.buffer, now, jobs, out.write, tally)
+        return
+    try:
+        handle = open(leads_path, "rb")  # noqa: SIM115 - closed below, after the workers
+    except OSError as exc:
+        raise UsageError(f"{leads_path}: cannot read the lead file: {exc.strerror}") from None
+    with handle:
+        progress.opened(handle)
+        progress.start()
+        evaluate_parallel(engine, handle, now, jobs, out.write, tally, leads_path,
+                          progress.tick if progress.shown else None)
+        progress.clear()
 
 
 def _explained(engine: Engine, records: Iterator[RawRecord],

@@ -15,6 +15,7 @@ from ..coerce import error_text
 from ..evaluator import Engine
 
 Record = dict[str, Any]
+JSONL_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 
 
 @dataclass
@@ -42,6 +43,14 @@ class Tally:
                     matched[name] += 1
             yield rec
 
+    def add(self, other: Tally) -> None:
+        """Count another part of the same run (a chunk evaluated by a worker process)."""
+        self.records += other.records
+        self.with_errors += other.with_errors
+        self.unreadable += other.unreadable
+        self.with_violations += other.with_violations
+        self.matched.update(other.matched)
+
     def summary(self, engine: Engine, seconds: float) -> str:
         n = self.records
         rate = f", {n / seconds:,.0f}/s" if seconds > 0 and n else ""
@@ -55,8 +64,7 @@ class Tally:
 
 
 def write_jsonl(records: Iterable[Record], out: IO[bytes], engine: Engine) -> None:
-    dumps, write = orjson.dumps, out.write
-    option = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+    dumps, write, option = orjson.dumps, out.write, JSONL_OPTIONS
     for rec in records:
         write(dumps(rec, option=option))
 
