@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import slaengine
 from slaengine.cli.outputs import Tally, write_jsonl
-from slaengine.cli.parallel import evaluate_parallel, file_blocks
+from slaengine.cli.parallel import evaluate_parallel, tasks_of
 from slaengine.leads import BOM, jsonl_blocks, jsonl_records, read_leads
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -100,8 +100,11 @@ def test_blocks_cut_only_between_lines_and_number_them(lines: list[bytes], size:
     if expected and data.endswith(b"\n"):
         expected.pop()
     with_bom = BOM + data  # dropped once, at the start
-    for blocks in (list(jsonl_blocks(io.BytesIO(with_bom), size)),
-                   [(with_bom[a:b], first) for (a, b), first in file_blocks(with_bom, size)]):
+    by_offset = [(with_bom[where[0]:where[0] + where[1]], first)
+                 for where, first in tasks_of(io.BytesIO(with_bom), size, True)
+                 if isinstance(where, tuple)]
+    for blocks in ([(block, first) for block, first, _ in jsonl_blocks(io.BytesIO(with_bom), size)],
+                   by_offset):
         assert b"".join(block for block, _ in blocks) == data
         numbered = []
         for block, first in blocks:
@@ -114,10 +117,9 @@ def test_blocks_cut_only_between_lines_and_number_them(lines: list[bytes], size:
 
 def test_a_leading_byte_order_mark_is_dropped_once() -> None:
     data = BOM + b'{"lead_id": "A"}\n' + BOM + b'{"lead_id": "B"}\n'
-    (block, first), = jsonl_blocks(io.BytesIO(data), 1 << 10)
+    (block, first, offset), = jsonl_blocks(io.BytesIO(data), 1 << 10)
     assert first == 1 and block.startswith(b"{") and block.count(BOM) == 1
-    (start, _), _ = next(file_blocks(data))
-    assert data[start:].startswith(b"{")
+    assert offset == len(BOM) and data[offset:] == block
     records = list(jsonl_records(block.split(b"\n")))
     assert records[1].data is None  # a BOM inside the file is not silently accepted
 

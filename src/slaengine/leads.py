@@ -182,17 +182,18 @@ def jsonl_records(lines: Iterable[bytes], first: int = 1) -> Iterator[RawRecord]
                               _line_text(line))
 
 
-def jsonl_blocks(stream: BinaryIO, size: int) -> Iterator[tuple[bytes, int]]:
+def jsonl_blocks(stream: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]]:
     """JSON Lines as blocks of whole lines of about `size` bytes, each with the number of its
-    first line, for `jsonl_records(block.split(b"\\n"), first)` in another process."""
-    carry, line = b"", 1
+    first line and its byte offset in the stream, for `jsonl_records(block.split(b"\\n"),
+    first)` in another process. A leading byte order mark is left out."""
+    carry, line, offset = b"", 1, 0
     chunk = stream.read(max(size, len(BOM)))
     if chunk.startswith(BOM):
-        chunk = chunk[len(BOM):] or stream.read(size)
+        chunk, offset = chunk[len(BOM):] or stream.read(size), len(BOM)
     while True:
         if not chunk:
             if carry:
-                yield carry, line
+                yield carry, line, offset
             return
         chunk = carry + chunk if carry else chunk
         cut = chunk.rfind(b"\n") + 1
@@ -201,8 +202,9 @@ def jsonl_blocks(stream: BinaryIO, size: int) -> Iterator[tuple[bytes, int]]:
             chunk = stream.read(size)
             continue
         block, carry = chunk[:cut], chunk[cut:]
-        yield block, line
+        yield block, line, offset
         line += block.count(b"\n")
+        offset += cut
         chunk = stream.read(size)
 
 

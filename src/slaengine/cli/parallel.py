@@ -10,14 +10,13 @@ Workers are forked: they inherit the compiled agreement instead of compiling it 
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import io
-import mmap
 import multiprocessing
 import os
+import stat
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from multiprocessing.pool import AsyncResult
 from typing import BinaryIO, Final
@@ -25,15 +24,19 @@ from typing import BinaryIO, Final
 import orjson
 
 from ..evaluator import Engine
-from ..leads import BOM, json_array_hint, jsonl_blocks, jsonl_records
+from ..leads import json_array_hint, jsonl_blocks, jsonl_records
 from .outputs import JSONL_OPTIONS, Tally
 
 BLOCK_BYTES: Final = 1 << 20
 PARALLEL_FROM_BYTES: Final = 8 << 20  # below this, starting workers costs more than it saves
 MAX_JOBS: Final = 8
 
-Buffer = bytes | mmap.mmap
-_worker_state: list[tuple[Engine, datetime, Buffer]] = []  # set in each worker by `_start_worker`
+# A task is a block of lines and the number of its first line. A block of a regular file is
+# sent as (offset, length) and read by the worker itself, so the input never passes through
+# a pipe; a block of a pipe is sent as bytes. (A memory map would be simpler, but its pages
+# count towards every process's resident memory, which then grows with the file.)
+Task = tuple[bytes | tuple[int, int], int]
+_worker_state: list[tuple[Engine, datetime, int | None]] = []  # set by `_start_worker`
 
 
 def available_cores() -> int:
@@ -54,12 +57,26 @@ def auto_jobs(size: int | None) -> int:
     return min(available_cores(), MAX_JOBS)
 
 
-def _evaluate_block(task: tuple[bytes | tuple[int, int], int]) -> tuple[bytes, Tally]:
-    engine, now, source = _worker_state[0]
+def _read_at(fd: int, offset: int, length: int) -> bytes:
+    parts = []
+    while length > 0:
+        part = os.pread(fd, length, offset)
+        if not part:
+            break
+        parts.append(part)
+        offset += len(part)
+        length -= len(part)
+    return b"".join(parts)
+
+
+def _evaluate_block(task: Task) -> tuple[bytes, Tally]:
+    engine, now, fd = _worker_state[0]
     where, first = task
-    # A block of a file is read here, from the worker's own map of it, so the input never
-    # passes through a pipe; a block of stdin comes as bytes.
-    block = where if isinstance(where, bytes) else source[where[0]:where[1]]
+    if isinstance(where, bytes):
+        block = where
+    else:
+        assert fd is not None
+        block = _read_at(fd, *where)
     lines = block.split(b"\n")
     if lines[-1] == b"":  # the block ends its last line; that is not one more blank line
         lines.pop()
@@ -70,59 +87,50 @@ def _evaluate_block(task: tuple[bytes | tuple[int, int], int]) -> tuple[bytes, T
     return output, tally
 
 
-def _start_worker(engine: Engine, now: datetime, source: Buffer) -> None:
-    # Forked, so the engine and the file's map arrive as they are, not pickled.
-    _worker_state[:] = [(engine, now, source)]
+def _start_worker(engine: Engine, now: datetime, fd: int | None) -> None:
+    # Forked, so the engine arrives as it is, not pickled, and the file descriptor is shared
+    # (`pread` does not move its position, so workers never disturb each other).
+    _worker_state[:] = [(engine, now, fd)]
     # Nothing a worker allocates outlives its block: keep the collector off what it inherited.
     gc.freeze()
 
 
-def file_blocks(source: Buffer, size: int = BLOCK_BYTES
-                ) -> Iterator[tuple[tuple[int, int], int]]:
-    """(start, end) offsets of blocks of whole lines of a mapped file, with their first line."""
-    start = len(BOM) if source[:len(BOM)] == BOM else 0
-    line, total = 1, len(source)
-    while start < total:
-        cut = source.find(b"\n", min(start + size, total - 1))
-        end = total if cut < 0 else cut + 1
-        yield (start, end), line
-        line += source[start:end].count(b"\n")
-        start = end
+def _regular_file(stream: BinaryIO) -> int | None:
+    try:
+        fd = stream.fileno()
+    except (OSError, ValueError, io.UnsupportedOperation):
+        return None
+    return fd if stat.S_ISREG(os.fstat(fd).st_mode) else None
+
+
+def tasks_of(stream: BinaryIO, size: int, by_offset: bool) -> Iterator[Task]:
+    """The blocks of a stream as tasks: by offset and length, or as the bytes themselves."""
+    for block, first, offset in jsonl_blocks(stream, size):
+        yield ((offset, len(block)) if by_offset else block), first
 
 
 def evaluate_parallel(engine: Engine, stream: BinaryIO, now: datetime, jobs: int,
                       write: Callable[[bytes], object], tally: Tally,
                       name: str = "-", progress: Callable[[int], None] | None = None,
                       block_bytes: int = BLOCK_BYTES) -> None:
-    """Evaluate JSON Lines from `stream` on `jobs` forked processes, writing in input order.
-
-    A regular file is mapped into memory and each worker reads its own blocks from the map;
-    anything else (a pipe) is read by this process and sent to the workers block by block.
-    """
+    """Evaluate JSON Lines from `stream` on `jobs` forked processes, writing in input order."""
     if name != "-" and hasattr(stream, "peek"):
         json_array_hint(name, stream.peek(64))
-    source: Buffer = b""
-    tasks: Iterable[tuple[bytes | tuple[int, int], int]]
-    with contextlib.ExitStack() as stack:
-        try:
-            source = stack.enter_context(mmap.mmap(stream.fileno(), 0, access=mmap.ACCESS_READ))
-            tasks = file_blocks(source, block_bytes)
-        except (OSError, ValueError, io.UnsupportedOperation):  # a pipe, or an empty file
-            tasks = jsonl_blocks(stream, block_bytes)
-        pending: deque[AsyncResult[tuple[bytes, Tally]]] = deque()
+    fd = _regular_file(stream)
+    pending: deque[AsyncResult[tuple[bytes, Tally]]] = deque()
 
-        def finish_oldest() -> None:
-            output, part = pending.popleft().get()
-            write(output)
-            tally.add(part)
-            if progress is not None:
-                progress(tally.records)
+    def finish_oldest() -> None:
+        output, part = pending.popleft().get()
+        write(output)
+        tally.add(part)
+        if progress is not None:
+            progress(tally.records)
 
-        context = multiprocessing.get_context("fork")
-        with context.Pool(jobs, initializer=_start_worker, initargs=(engine, now, source)) as pool:
-            for task in tasks:
-                pending.append(pool.apply_async(_evaluate_block, (task,)))
-                if len(pending) >= 2 * jobs + 1:
-                    finish_oldest()
-            while pending:
+    context = multiprocessing.get_context("fork")
+    with context.Pool(jobs, initializer=_start_worker, initargs=(engine, now, fd)) as pool:
+        for task in tasks_of(stream, block_bytes, fd is not None):
+            pending.append(pool.apply_async(_evaluate_block, (task,)))
+            if len(pending) >= 2 * jobs + 1:
                 finish_oldest()
+        while pending:
+            finish_oldest()
