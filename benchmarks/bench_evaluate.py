@@ -53,6 +53,9 @@ NOW_TEXT: Final = "2026-11-20T10:00:00+01:00"
 JSON_OPTIONS: Final = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
 T = TypeVar("T")
 CHUNK: Final = 5_000  # leads per timed run: short runs dodge a busy machine's slow spells
+# The example agreement's service levels: the baseline writes one clock entry for each.
+SERVICE_LEVELS: Final = ("mql_first_touch", "mql_accept_or_reject", "event_lead_delivery",
+                         "sql_to_opportunity")
 TARGETS: Final = {"one_definition": 2.0, "full_decision": 5.0, "batch": 2.5, "rss_mb": 300.0}
 
 # ---------------------------------------------------------------- the one-definition agreement
@@ -206,7 +209,11 @@ def baseline_child(path: str) -> int:
                 "scores": {"engagement": score},
                 "bands": {"engagement": "cold" if score < 40 else "warm"},
                 "stage": lead.get("stage"), "owner": "marketing",
-                "violations": [], "service_levels": {}, "errors": [],
+                "violations": [], "service_levels": {
+                    name: {"status": "not_started" if lead.get("stage") else "not_applicable",
+                           "due_at": None, "elapsed_s": None, "remaining_s": None,
+                           "late_s": None} for name in SERVICE_LEVELS},
+                "recycle": None, "credit": None, "errors": [],
             }, option=JSON_OPTIONS))
     print(f"{count:,} records", file=sys.stderr)
     return 0

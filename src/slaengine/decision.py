@@ -3,27 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from .clocks import ClockReading, Reading, reading_json
 from .coerce import RecordError
+from .recycling import Credit, Recycle
+from .violations import Violation
+
+__all__ = ["Decision", "DefinitionVerdict", "ScoreResult", "Violation", "record"]
 
 if TYPE_CHECKING:
     from .evaluator import Engine
     from .explain import ConditionResult
-
-
-@dataclass(frozen=True, slots=True)
-class Violation:
-    """A way the lead's record contradicts the agreement (e.g. recorded as SQL, meets no SQL)."""
-
-    code: str
-    message: str
-    stage: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {"code": self.code, "stage": self.stage, "message": self.message}
 
 
 class DefinitionVerdict(NamedTuple):
@@ -51,7 +43,8 @@ class ScoreResult(NamedTuple):
 def record(engine: Engine, key: Any, verdicts: Mapping[str, bool],
            scores: Mapping[str, int | float], bands: Mapping[str, str | None],
            stage: str | None, owner: str | None, violations: tuple[Violation, ...],
-           levels: Mapping[str, Any], errors: tuple[RecordError, ...]) -> dict[str, Any]:
+           readings: tuple[Reading, ...], recycle: Recycle | None, credit: Credit | None,
+           errors: tuple[RecordError, ...]) -> dict[str, Any]:
     """The `evaluate --format jsonl` record (DESIGN.md's public contract), built in one place."""
     return {
         "id": key,
@@ -63,7 +56,10 @@ def record(engine: Engine, key: Any, verdicts: Mapping[str, bool],
         "stage": stage,
         "owner": owner,
         "violations": [v.to_json() for v in violations] if violations else [],
-        "service_levels": {k: v.to_json() for k, v in levels.items()} if levels else {},
+        "service_levels": dict(zip(engine.clocks.names, map(reading_json, readings),
+                                   strict=True)) if readings else {},
+        "recycle": recycle.to_json() if recycle is not None else None,
+        "credit": credit.to_json() if credit is not None else None,
         "errors": [e.to_json() for e in errors] if errors else [],
     }
 
@@ -79,7 +75,9 @@ class Decision(NamedTuple):
     verdicts: Mapping[str, bool]
     score_values: Mapping[str, int | float]
     band_values: Mapping[str, str | None]
-    service_levels: Mapping[str, Any]
+    readings: tuple[Reading, ...]  # one per service level, in the agreement's order
+    recycle: Recycle | None
+    credit: Credit | None
     values: Mapping[str, Any]
     now: datetime
     engine: Engine
@@ -106,6 +104,13 @@ class Decision(NamedTuple):
         bands = self.band_values
         return {n: ScoreResult(v, bands[n]) for n, v in self.score_values.items()}
 
+    @property
+    def service_levels(self) -> dict[str, ClockReading]:
+        """Each service level's clock: status, due time, elapsed and remaining time."""
+        clocks = self.engine.clocks
+        return {name: clocks.reading(name, reading)
+                for name, reading in zip(clocks.names, self.readings, strict=True)}
+
     def explanation(self, definition: str) -> ConditionResult:
         """The explained condition tree of one definition for this lead."""
         return self.engine.explain(self, definition)
@@ -113,5 +118,6 @@ class Decision(NamedTuple):
     def to_json(self) -> dict[str, Any]:
         """The `evaluate --format jsonl` record (DESIGN.md's public contract)."""
         return record(self.engine, self.id, self.verdicts, self.score_values, self.band_values,
-                      self.stage, self.owner, self.violations, self.service_levels, self.errors)
+                      self.stage, self.owner, self.violations, self.readings, self.recycle,
+                      self.credit, self.errors)
 

@@ -9,6 +9,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .clocks import Clocks, Reading
 from .coerce import Coercer, RecordError
 from .compiler.literals import as_instant
 from .compiler.python import Bound, CompiledAgreement, compile_agreement
@@ -18,10 +19,12 @@ from .explain import ConditionResult, Interpreter
 from .leads import RawRecord
 from .loader import LoadedAgreement
 from .models import AgreementSpec
+from .recycling import Credit, Recycle, Recycling
 
 _NO_VIOLATIONS: tuple[Violation, ...] = ()
 _NO_ERRORS: tuple[RecordError, ...] = ()
 _EMPTY: Mapping[str, Any] = {}
+_NO_READINGS: tuple[Reading, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,12 +120,14 @@ class Engine:
         self.spec, self.digest, self.loaded = spec, digest, loaded
         self.version = spec.version
         self.tz = ZoneInfo(spec.timezone)
-        self.compiled: CompiledAgreement = compile_agreement(spec, self.tz, loaded,
-                                                             name=f"{spec.version} {digest[7:19]}")
+        self.compiled: CompiledAgreement = compile_agreement(
+            spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}")
         self.definition_names = self.compiled.definition_names
         self.score_names = self.compiled.score_names
         self.coerce = Coercer(spec.fields, self.tz, mapping)
         self.lifecycle = Lifecycle(spec)
+        self.clocks = Clocks(spec, self.compiled.extra_paths, self.tz)
+        self.recycling = Recycling(spec, self.compiled.extra_paths)
         self.key_field = self.coerce.key_field
 
     @cached_property
@@ -133,21 +138,38 @@ class Engine:
         """`now` as an aware UTC instant; a naive `now` is read in the agreement's timezone."""
         return as_instant(now, self.tz)
 
+    def follow_up(self, values: Mapping[str, Any], verdicts: Mapping[str, bool],
+                  extras: tuple[bool, ...], stage: str | None,
+                  violations: tuple[Violation, ...], now: float
+                  ) -> tuple[tuple[Reading, ...], Recycle | None, Credit | None,
+                             tuple[Violation, ...]]:
+        """The service-level clocks, recycling and guarantee credit of a placed lead."""
+        readings = self.clocks.read(values, extras, now) if self.clocks.names else _NO_READINGS
+        for name, reading in zip(self.clocks.names, readings, strict=True):
+            if reading.ignored_stops or reading.out_of_range:
+                violations = (*violations, *self.clocks.stop_violations(name, reading, stage))
+        if not self.recycling.active:
+            return readings, None, None, violations
+        return (readings, self.recycling.recycle(values, stage, extras),
+                self.recycling.credit(values, verdicts), violations)
+
     def decide(self, values: dict[str, Any], errors: tuple[RecordError, ...],
                now: datetime, bound: Bound | None = None) -> Decision:
         """The decision on an already coerced record; `now` must come from `instant()`."""
         if bound is not None:
-            verdicts, scores, bands = bound(values)
+            verdicts, scores, bands, extras = bound(values)
         else:
-            verdicts, scores, bands = self.compiled.run(values, now)
+            verdicts, scores, bands, extras = self.compiled.run(values, now)
         stage, owner, violations = self.lifecycle.place(values, verdicts)
+        readings, recycle, credit, violations = self.follow_up(
+            values, verdicts, extras, stage, violations, now.timestamp())
         key = values.get(self.key_field) if self.key_field else None
         return Decision(key, stage, owner, violations, errors, verdicts, scores, bands,
-                        _EMPTY, values, now, self)
+                        readings, recycle, credit, values, now, self)
 
     def unreadable(self, error: RecordError, now: datetime) -> Decision:
         return Decision(None, None, None, _NO_VIOLATIONS, (error,), _EMPTY, _EMPTY, _EMPTY,
-                        _EMPTY, _EMPTY, now, self)
+                        _NO_READINGS, None, None, _EMPTY, now, self)
 
     def records(self, leads: Iterable[RawRecord], now: datetime) -> Iterator[dict[str, Any]]:
         """`evaluate_many(...)` straight to JSON records, without the Decision objects.
@@ -156,19 +178,24 @@ class Engine:
         one step per record because at a million leads every object counts.
         """
         instant = self.instant(now)
-        coerce, run, place, key_field = (self.coerce, self.compiled.bind(instant),
-                                         self.lifecycle.place, self.key_field or "")
+        moment = instant.timestamp()
+        coerce, run, place, follow_up, key_field = (
+            self.coerce, self.compiled.bind(instant), self.lifecycle.place, self.follow_up,
+            self.key_field or "")
         for item in leads:
             if item.data is None:
                 assert item.error is not None
                 yield record(self, None, _EMPTY, _EMPTY, _EMPTY, None, None, _NO_VIOLATIONS,
-                             _EMPTY, (item.error,))
+                             _NO_READINGS, None, None, (item.error,))
                 continue
             values, errors = coerce(item.data)
-            verdicts, scores, bands = run(values)
+            verdicts, scores, bands, extras = run(values)
             stage, owner, violations = place(values, verdicts)
+            readings, recycle, credit, violations = follow_up(values, verdicts, extras, stage,
+                                                              violations, moment)
             yield record(self, values.get(key_field), verdicts, scores, bands, stage, owner,
-                         violations, _EMPTY, tuple(errors) if errors else _NO_ERRORS)
+                         violations, readings, recycle, credit,
+                         tuple(errors) if errors else _NO_ERRORS)
 
     def evaluate(self, lead: Mapping[str, Any], now: datetime) -> Decision:
         values, errors = self.coerce(lead)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from .coerce import error_text
@@ -10,7 +11,7 @@ from .decision import Decision
 from .diagnostics import Location
 from .evaluator import Engine
 from .models import TestSuite
-from .models.testcase import TestCase
+from .models.testcase import ClockExpectation, TestCase
 
 
 @dataclass(frozen=True)
@@ -90,12 +91,37 @@ def _compare(case: TestCase, decision: Decision) -> list[Mismatch]:
         codes = sorted(v.code for v in decision.violations)
         if codes != sorted(expect.violations):
             found.append(Mismatch("violations", sorted(expect.violations), codes))
-    for name, wanted_status in expect.service_levels.items():
-        level = decision.service_levels.get(name)
-        status = getattr(level, "status", None)
-        if status != wanted_status:
-            found.append(Mismatch(f"service_levels.{name}", wanted_status, status))
+    levels = decision.service_levels
+    for name, expected_clock in expect.service_levels.items():
+        clock = (expected_clock if isinstance(expected_clock, ClockExpectation)
+                 else ClockExpectation(status=expected_clock))
+        level = levels.get(name)
+        status = level.status if level is not None else None
+        if status != clock.status:
+            found.append(Mismatch(f"service_levels.{name}", clock.status, status))
+        due = level.due_at if level is not None else None
+        if clock.due_at is not None and due != clock.due_at:
+            found.append(Mismatch(f"service_levels.{name}.due_at", clock.due_at.isoformat(),
+                                  _local(due, decision)))
+        elapsed = level.elapsed_s if level is not None else None
+        if clock.elapsed is not None and elapsed != clock.elapsed.seconds:
+            found.append(Mismatch(f"service_levels.{name}.elapsed", clock.elapsed.words(),
+                                  None if elapsed is None else _hours(elapsed)))
+    if expect.recycle is not None:
+        to = decision.recycle.to if decision.recycle is not None else False
+        if to != expect.recycle:
+            found.append(Mismatch("recycle", expect.recycle, to))
+    if expect.credit is not None and (decision.credit is not None) != expect.credit:
+        found.append(Mismatch("credit", expect.credit, decision.credit is not None))
     return found
+
+
+def _local(moment: datetime | None, decision: Decision) -> str | None:
+    return None if moment is None else moment.astimezone(decision.engine.tz).isoformat()
+
+
+def _hours(seconds: float) -> str:
+    return f"{seconds / 3600:g} business hours"
 
 
 def _coverage(engine: Engine, suites: list[TestSuite]) -> list[str]:

@@ -4,7 +4,7 @@ from .base import Check, CheckContext
 from .clocks import check_calendars, check_service_levels
 from .examples import check_test_cases
 from .kpis import check_kpis
-from .lifecycle import check_dispositions, check_stages
+from .lifecycle import check_dispositions, check_recycling, check_stages
 from .operators import check_fields, check_operators
 from .references import check_condition_references, check_cycles
 from .reviews import check_approvals, check_digest_and_cadence, check_versions
@@ -19,6 +19,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_bands,
     check_stages,
     check_dispositions,
+    check_recycling,
     check_calendars,
     check_service_levels,
     check_kpis,

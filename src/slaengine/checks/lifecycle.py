@@ -41,3 +41,26 @@ def check_dispositions(ctx: CheckContext) -> Iterator[Diagnostic]:
                     "but the agreement defines none",
                     ctx.at(("stages", index, "requires_disposition")),
                     "add a `dispositions:` section with the codes sales may use")
+
+
+def check_recycling(ctx: CheckContext) -> Iterator[Diagnostic]:
+    spec, stages = ctx.spec, ctx.stage_ids()
+    for name, rule in spec.recycle.items():
+        if rule.returns_to not in stages:
+            yield ctx.unknown("stage", rule.returns_to, stages, ("recycle", name, "returns_to"),
+                              "a recycled lead returns to one of the lifecycle stages")
+    guarantee = spec.lead_guarantee
+    if guarantee is None:
+        return
+    yield from ctx.timestamp_ref(guarantee.handoff, ("lead_guarantee", "handoff"),
+                                 "handoff time")
+    if guarantee.requires is not None and guarantee.requires not in spec.definitions:
+        yield ctx.unknown("definition", guarantee.requires, list(spec.definitions),
+                          ("lead_guarantee", "requires"))
+    if guarantee.requires is None and not any(d.lead_guarantee
+                                              for d in spec.dispositions.values()):
+        yield error("empty-lead-guarantee",
+                    "the lead guarantee names no definition and no disposition is marked "
+                    "`lead_guarantee`, so no lead can ever earn a credit",
+                    ctx.at(("lead_guarantee",)),
+                    "add `requires: icp_fit`, or mark the dispositions it covers")

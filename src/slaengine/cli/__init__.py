@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..diagnostics import UsageError
+from .check import check_command
 from .commands import schema_command, validate_command
 from .evaluate import evaluate_command, explain_command, test_command
 
@@ -25,6 +26,7 @@ def cli() -> None:
 for command in (validate_command, test_command, explain_command, evaluate_command,
                 schema_command):
     cli.add_command(command)
+cli.add_command(check_command)
 
 
 def main(argv: list[str] | None = None) -> None:

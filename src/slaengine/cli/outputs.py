@@ -73,7 +73,9 @@ def csv_columns(engine: Engine) -> list[str]:
     columns = ["id", *engine.definition_names]
     for name in engine.score_names:
         columns += [f"{name}_score", f"{name}_band"]
-    return [*columns, "stage", "owner", "violations", "errors"]
+    for name in engine.clocks.names:
+        columns += [f"{name}_status", f"{name}_due_at"]
+    return [*columns, "stage", "owner", "violations", "recycle_to", "credit", "errors"]
 
 
 def _flat(rec: Record) -> dict[str, Any]:
@@ -84,7 +86,12 @@ def _flat(rec: Record) -> dict[str, Any]:
         row[f"{name}_band"] = rec["bands"][name] or ""
     row["stage"] = rec["stage"] or ""
     row["owner"] = rec["owner"] or ""
+    for name, clock in rec["service_levels"].items():
+        row[f"{name}_status"] = clock["status"]
+        row[f"{name}_due_at"] = clock["due_at"] or ""
     row["violations"] = ";".join(v["code"] for v in rec["violations"])
+    row["recycle_to"] = rec["recycle"]["to"] if rec["recycle"] else ""
+    row["credit"] = rec["credit"]["reason"] if rec["credit"] else ""
     row["errors"] = "; ".join(error_text(e) for e in rec["errors"])
     return row
 
@@ -106,7 +113,12 @@ def write_table(records: Iterable[Record], out: IO[bytes], engine: Engine) -> No
         holds = ",".join(n for n, hit in rec["definitions"].items() if hit)
         scores = [f"{rec['scores'][n]:g} {rec['bands'][n] or ''}".strip()
                   if n in rec["scores"] else "" for n in engine.score_names]
-        notes = "; ".join([v["code"] for v in rec["violations"]]
+        clocks = [f"{name} {clock['status'].replace('_', ' ')}"
+                  for name, clock in rec["service_levels"].items()
+                  if clock["status"] in ("breached", "at_risk")]
+        notes = "; ".join([v["code"] for v in rec["violations"]] + clocks
+                          + ([f"recycle to {rec['recycle']['to']}"] if rec["recycle"] else [])
+                          + (["guarantee credit"] if rec["credit"] else [])
                           + [error_text(e) for e in rec["errors"]])
         rows.append([str(rec["id"] if rec["id"] is not None else "?"), rec["stage"] or "-",
                      rec["owner"] or "-", holds or "-", *scores, notes])

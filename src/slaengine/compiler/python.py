@@ -58,9 +58,9 @@ _SCORE_TEMPLATES: dict[str, str] = {
     "not_in": "({v} not in {x})", "between": "({lo} <= {v} <= {hi})",
 }
 
-Results = tuple[dict[str, bool], dict[str, int | float], dict[str, str | None]]
+Results = tuple[dict[str, bool], dict[str, int | float], dict[str, str | None],
+                tuple[bool, ...]]
 Bound = Callable[[Mapping[str, Any]], Results]
-
 
 _MEMO_LIMIT = 4096
 
@@ -114,6 +114,9 @@ class CompiledAgreement:
 
     definition_names: tuple[str, ...]
     score_names: tuple[str, ...]
+    extra_paths: tuple[tuple[str, str], ...]
+    """The other conditions (service levels' `applies_when`, recycle rules' `when`), as
+    (section, name), in the order of the results' fourth item."""
     bind: Callable[[datetime], Bound]
     source: str
     filename: str
@@ -221,6 +224,18 @@ class _Compiler:
 
     # ---- the function
 
+    def extra_paths(self) -> list[tuple[str, str]]:
+        return ([("service_levels", n) for n, level in self.spec.service_levels.items()
+                 if level.applies_when is not None]
+                + [("recycle", n) for n in self.spec.recycle])
+
+    def extra_condition(self, section: str, name: str) -> Condition:
+        if section == "recycle":
+            return self.spec.recycle[name].when
+        when = self.spec.service_levels[name].applies_when
+        assert when is not None
+        return when
+
     def order(self) -> list[tuple[str, str]]:
         """Definitions and scores in dependency order (validation rules out cycles)."""
         done: list[tuple[str, str]] = []
@@ -266,6 +281,9 @@ class _Compiler:
                 expression = self.condition(self.spec.definitions[name].when)
                 body.append((f"d_{name} = {expression}",
                              self.at(("definitions", name, "when"))))
+        for i, (section, name) in enumerate(self.extra_paths()):
+            when = self.extra_condition(section, name)
+            body.append((f"x_{i} = {self.condition(when)}", self.at((section, name))))
         for name, score in self.spec.scores.items():
             if score.bands:
                 body.append((f"b_{name} = {self.band_expression(name, score.bands)}",
@@ -292,7 +310,8 @@ class _Compiler:
         definitions = ", ".join(f"{n!r}: d_{n}" for n in self.spec.definitions)
         scores = ", ".join(f"{n!r}: s_{n}" for n in self.spec.scores)
         bands = ", ".join(f"{n!r}: b_{n}" for n in self.spec.scores)
-        out.emit(f"        return {{{definitions}}}, {{{scores}}}, {{{bands}}}")
+        extras = "".join(f"x_{i}, " for i in range(len(self.extra_paths())))
+        out.emit(f"        return {{{definitions}}}, {{{scores}}}, {{{bands}}}, ({extras})")
         out.emit("    return evaluate")
         # `run(r, now)`: the bound function of the last `now` asked about, kept in one slot
         # that is read and replaced whole, so threads never see half of an update.
@@ -316,5 +335,6 @@ def compile_agreement(spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement |
                                  **constants}
     exec(compile(source, filename, "exec"), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    return CompiledAgreement(tuple(spec.definitions), tuple(spec.scores), namespace["bind"],
+    return CompiledAgreement(tuple(spec.definitions), tuple(spec.scores),
+                             tuple(compiler.extra_paths()), namespace["bind"],
                              source, filename, locations, namespace["run"])

@@ -15,7 +15,9 @@ from .sections import (
     Disposition,
     FieldSpec,
     Kpi,
+    LeadGuarantee,
     Party,
+    RecycleRule,
     ReviewPolicy,
     Score,
     ServiceLevel,
@@ -47,6 +49,8 @@ class AgreementSpec(StrictModel):
     service_levels: dict[Identifier, ServiceLevel] = {}
     kpis: dict[Identifier, Kpi] = {}
     dispositions: dict[Identifier, Disposition] = {}
+    recycle: dict[Identifier, RecycleRule] = {}
+    lead_guarantee: LeadGuarantee | None = None
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)
@@ -64,6 +68,8 @@ def condition_roots(spec: AgreementSpec) -> Iterator[tuple[Condition, ConditionP
     for name, level in spec.service_levels.items():
         if level.applies_when is not None:
             yield level.applies_when, ("service_levels", name, "applies_when")
+    for name, recycle in spec.recycle.items():
+        yield recycle.when, ("recycle", name, "when")
     for name, kpi in spec.kpis.items():
         if kpi.where is not None:
             yield kpi.where, ("kpis", name, "where")

@@ -327,3 +327,30 @@ class Disposition(StrictModel):
     description: str | None = None
     returns_to: Identifier
     lead_guarantee: bool = False
+
+
+# ---------------------------------------------------------------- recycling and the lead guarantee
+
+
+class RecycleRule(StrictModel):
+    """When a lead must go back to marketing (e.g. accepted, then untouched for 30 days)."""
+
+    title: Text
+    description: str | None = None
+    when: Condition
+    returns_to: Identifier  # a stage, usually nurture
+
+
+class LeadGuarantee(StrictModel):
+    """Marketing's promise on what it hands to sales; a lead that breaks it is credited back.
+
+    A lead handed to sales (its `handoff` timestamp is set) earns sales a credit when it does
+    not meet the `requires` definition, or when sales rejected it with a disposition marked
+    `lead_guarantee`.
+    """
+
+    title: Text = "Lead guarantee"
+    description: str | None = None
+    handoff: FieldName
+    requires: Identifier | None = None
+

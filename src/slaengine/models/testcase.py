@@ -6,10 +6,19 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from .common import Identifier, IsoDateTime, StrictModel, Text
+from .common import DurationText, Identifier, IsoDateTime, StrictModel, Text
 
 ServiceLevelStatus = Literal[
     "not_applicable", "not_started", "running", "at_risk", "met", "breached"]
+
+
+class ClockExpectation(StrictModel):
+    """A service level's expected clock: its status, and optionally when it is due and how
+    much business time has elapsed."""
+
+    status: ServiceLevelStatus
+    due_at: IsoDateTime | None = None
+    elapsed: DurationText | None = None
 
 
 class Expectation(StrictModel):
@@ -21,7 +30,9 @@ class Expectation(StrictModel):
     stage: Identifier | None = None
     owner: Identifier | None = None
     violations: list[str] | None = None
-    service_levels: dict[Identifier, ServiceLevelStatus] = {}
+    service_levels: dict[Identifier, ServiceLevelStatus | ClockExpectation] = {}
+    recycle: Identifier | Literal[False] | None = None  # the stage it must return to, or false
+    credit: bool | None = None         # whether the lead earns sales a guarantee credit
 
 
 class TestCase(StrictModel):
