@@ -11,6 +11,7 @@ from typing import Any
 from .decision import Decision
 from .diagnostics import AgreementError, Diagnostic
 from .evaluator import Engine
+from .kpis import KpiReport, PeriodRange, compute_kpis
 from .leads import RawRecord
 from .loader import LoadedAgreement
 from .models import AgreementSpec, Review, TestSuite
@@ -63,6 +64,17 @@ class Agreement:
                       now: datetime) -> Iterator[Decision]:
         """Decisions for a stream of leads, one per record, in input order."""
         return self.engine.evaluate_many(leads, now)
+
+    def kpis(self, leads: Iterable[Mapping[str, Any] | RawRecord], now: datetime,
+             period: str | PeriodRange | None = None) -> KpiReport:
+        """Every KPI (value, target met, by period and by group) and every score's band
+        calibration over `leads`, read once, as of `now`.
+
+        `period` (`2026-10`, `2026-Q4`, `2026-W43`) keeps only the leads whose cohort
+        timestamp falls in it; ValueError when it is not a period. The semantics are in
+        `slaengine.kpis`; `report.to_json()` is the `kpis --format json` document.
+        """
+        return compute_kpis(self.engine, leads, now, period)
 
     def __repr__(self) -> str:
         return f"<Agreement {self.name!r} {self.version} {self.digest[:19]}>"

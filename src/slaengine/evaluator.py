@@ -116,12 +116,13 @@ class Engine:
     """One agreement compiled for evaluation; pure and safe to share between threads."""
 
     def __init__(self, spec: AgreementSpec, digest: str, loaded: LoadedAgreement | None = None,
-                 mapping: Mapping[str, str] | None = None):
-        self.spec, self.digest, self.loaded = spec, digest, loaded
+                 mapping: Mapping[str, str] | None = None, *, kpis: bool = False):
+        self.spec, self.digest, self.loaded, self.mapping = spec, digest, loaded, mapping
         self.version = spec.version
         self.tz = ZoneInfo(spec.timezone)
+        self.kpis = kpis  # also compiles the KPIs' and calibrations' conditions (`for_kpis`)
         self.compiled: CompiledAgreement = compile_agreement(
-            spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}")
+            spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}", kpis=kpis)
         self.definition_names = self.compiled.definition_names
         self.score_names = self.compiled.score_names
         self.coerce = Coercer(spec.fields, self.tz, mapping)
@@ -129,6 +130,14 @@ class Engine:
         self.clocks = Clocks(spec, self.compiled.extra_paths, self.tz)
         self.recycling = Recycling(spec, self.compiled.extra_paths)
         self.key_field = self.coerce.key_field
+
+    @cached_property
+    def _kpi_engine(self) -> Engine:
+        return Engine(self.spec, self.digest, self.loaded, self.mapping, kpis=True)
+
+    def for_kpis(self) -> Engine:
+        """This engine, with the KPIs' conditions compiled too (built once, then reused)."""
+        return self if self.kpis else self._kpi_engine
 
     @cached_property
     def interpreter(self) -> Interpreter:

@@ -1,4 +1,5 @@
-"""KPIs measure fields that exist and fit: numeric sums, datetime durations, known clocks."""
+"""KPIs measure fields that exist and fit: numeric sums, datetime durations, known clocks;
+score calibrations place leads in time by a timestamp."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Iterator
 
 from ..diagnostics import Diagnostic, error
 from ..loader import PathKey
+from ..models.common import Duration
 from ..models.sections import DurationMeasure
 from .base import NUMERIC_TYPES, CheckContext
 
@@ -27,7 +29,34 @@ def _duration(ctx: CheckContext, measure: DurationMeasure, path: PathKey) -> Ite
                           (*path, "calendar"))
 
 
+def _maturity(ctx: CheckContext, maturity: Duration | None, cohort: str | None,
+              path: PathKey) -> Iterator[Diagnostic]:
+    if maturity is None:
+        return
+    if cohort is None:
+        yield error("missing-cohort",
+                    "`maturity` needs a `cohort` timestamp to place leads in time",
+                    ctx.at((*path, "maturity")), "add e.g. `cohort: mql_at`")
+    if maturity.is_business_days:
+        yield error("business-days-without-calendar",
+                    f"`maturity: {maturity}` counts business days, but a maturity runs on the "
+                    "wall clock", ctx.at((*path, "maturity")),
+                    f"write it in days, e.g. `{maturity.amount}d`")
+
+
+def check_calibrations(ctx: CheckContext) -> Iterator[Diagnostic]:
+    for name, score in ctx.spec.scores.items():
+        calibration = score.calibration
+        if calibration is None:
+            continue
+        base = ("scores", name, "calibration")
+        if calibration.cohort is not None:
+            yield from ctx.timestamp_ref(calibration.cohort, (*base, "cohort"), "cohort timestamp")
+        yield from _maturity(ctx, calibration.maturity, calibration.cohort, base)
+
+
 def check_kpis(ctx: CheckContext) -> Iterator[Diagnostic]:
+    yield from check_calibrations(ctx)
     spec = ctx.spec
     for name, kpi in spec.kpis.items():
         base = ("kpis", name)
@@ -53,11 +82,11 @@ def check_kpis(ctx: CheckContext) -> Iterator[Diagnostic]:
             yield from ctx.field_ref(kpi.group_by, (*base, "group_by"))
         if kpi.cohort is not None:
             yield from ctx.timestamp_ref(kpi.cohort, (*base, "cohort"), "cohort timestamp")
-        for needs_cohort in ("period", "maturity"):
-            if getattr(kpi, needs_cohort) is not None and kpi.cohort is None:
-                yield error("missing-cohort",
-                            f"`{needs_cohort}` needs a `cohort` timestamp to place leads in time",
-                            ctx.at((*base, needs_cohort)), "add e.g. `cohort: mql_at`")
+        if kpi.period is not None and kpi.cohort is None:
+            yield error("missing-cohort",
+                        "`period` needs a `cohort` timestamp to place leads in time",
+                        ctx.at((*base, "period")), "add e.g. `cohort: mql_at`")
+        yield from _maturity(ctx, kpi.maturity, kpi.cohort, base)
         if kpi.target is not None and kpi.target.gte is not None and kpi.target.lte is not None \
                 and kpi.target.gte > kpi.target.lte:
             yield error("empty-range", f"target `gte: {kpi.target.gte}` is above "

@@ -62,6 +62,17 @@ Results = tuple[dict[str, bool], dict[str, int | float], dict[str, str | None],
                 tuple[bool, ...]]
 Bound = Callable[[Mapping[str, Any]], Results]
 
+# Conditions compiled only into an engine built for KPIs (`compile_agreement(..., kpis=True)`),
+# so plain evaluation never pays for them: extra section -> (agreement section, path from the
+# KPI or score to the condition).
+KPI_EXTRAS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "kpi_where": ("kpis", ("where",)),
+    "kpi_numerator": ("kpis", ("ratio", "numerator")),
+    "kpi_denominator": ("kpis", ("ratio", "denominator")),
+    "calibration": ("scores", ("calibration", "converted")),
+}
+
+
 _MEMO_LIMIT = 4096
 
 
@@ -115,8 +126,9 @@ class CompiledAgreement:
     definition_names: tuple[str, ...]
     score_names: tuple[str, ...]
     extra_paths: tuple[tuple[str, str], ...]
-    """The other conditions (service levels' `applies_when`, recycle rules' `when`), as
-    (section, name), in the order of the results' fourth item."""
+    """The other conditions (service levels' `applies_when`, recycle rules' `when`, and with
+    `kpis=True` the `KPI_EXTRAS`), as (section, name), in the order of the results' fourth
+    item."""
     bind: Callable[[datetime], Bound]
     source: str
     filename: str
@@ -131,8 +143,9 @@ class CompiledAgreement:
 
 
 class _Compiler:
-    def __init__(self, spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement | None):
-        self.spec, self.tz, self.loaded = spec, tz, loaded
+    def __init__(self, spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement | None,
+                 kpis: bool = False):
+        self.spec, self.tz, self.loaded, self.kpis = spec, tz, loaded, kpis
         self.out = _Emitter()
         self.fields_used: set[str] = set()
 
@@ -225,11 +238,32 @@ class _Compiler:
     # ---- the function
 
     def extra_paths(self) -> list[tuple[str, str]]:
-        return ([("service_levels", n) for n, level in self.spec.service_levels.items()
-                 if level.applies_when is not None]
-                + [("recycle", n) for n in self.spec.recycle])
+        paths = ([("service_levels", n) for n, level in self.spec.service_levels.items()
+                  if level.applies_when is not None]
+                 + [("recycle", n) for n in self.spec.recycle])
+        if self.kpis:
+            paths += [(section, name) for section, (kind, _) in KPI_EXTRAS.items()
+                      for name in getattr(self.spec, kind)
+                      if self.kpi_extra(section, name) is not None]
+        return paths
+
+    def kpi_extra(self, section: str, name: str) -> Any:
+        kind, rel = KPI_EXTRAS[section]
+        node: Any = getattr(self.spec, kind)[name]
+        for attribute in rel:
+            node = getattr(node, attribute, None) if node is not None else None
+        return node
+
+    def extra_location(self, section: str, name: str) -> Location | None:
+        if section in KPI_EXTRAS:
+            kind, rel = KPI_EXTRAS[section]
+            return self.at((kind, name, *rel))
+        return self.at((section, name))
 
     def extra_condition(self, section: str, name: str) -> Condition:
+        if section in KPI_EXTRAS:
+            node: Condition = self.kpi_extra(section, name)
+            return node
         if section == "recycle":
             return self.spec.recycle[name].when
         when = self.spec.service_levels[name].applies_when
@@ -283,7 +317,7 @@ class _Compiler:
                              self.at(("definitions", name, "when"))))
         for i, (section, name) in enumerate(self.extra_paths()):
             when = self.extra_condition(section, name)
-            body.append((f"x_{i} = {self.condition(when)}", self.at((section, name))))
+            body.append((f"x_{i} = {self.condition(when)}", self.extra_location(section, name)))
         for name, score in self.spec.scores.items():
             if score.bands:
                 body.append((f"b_{name} = {self.band_expression(name, score.bands)}",
@@ -326,9 +360,10 @@ class _Compiler:
 
 
 def compile_agreement(spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement | None = None,
-                      name: str = "agreement") -> CompiledAgreement:
-    """Generate, compile and return the evaluator of one validated agreement."""
-    compiler = _Compiler(spec, tz, loaded)
+                      name: str = "agreement", *, kpis: bool = False) -> CompiledAgreement:
+    """Generate, compile and return the evaluator of one validated agreement; with `kpis`,
+    the KPIs' and calibrations' conditions are extra results too (see `KPI_EXTRAS`)."""
+    compiler = _Compiler(spec, tz, loaded, kpis)
     source, locations, constants = compiler.compile()
     filename = f"<slaengine {name}>"
     namespace: dict[str, Any] = {"_tz": tz, "_local_today": local_today, "_widen": widen_score,

@@ -15,6 +15,7 @@ from .review import Action, Approval, Review
 from .sections import (
     Band,
     Calendar,
+    Calibration,
     Definition,
     Disposition,
     FieldSpec,
@@ -40,6 +41,7 @@ __all__ = [
     "Approval",
     "Band",
     "Calendar",
+    "Calibration",
     "Condition",
     "Definition",
     "DefinitionCondition",

@@ -65,6 +65,8 @@ def condition_roots(spec: AgreementSpec) -> Iterator[tuple[Condition, ConditionP
             when = getattr(rule, "when", None)
             if when is not None:
                 yield when, ("scores", name, "rules", i, "when")
+        if score.calibration is not None:
+            yield score.calibration.converted, ("scores", name, "calibration", "converted")
     for name, level in spec.service_levels.items():
         if level.applies_when is not None:
             yield level.applies_when, ("service_levels", name, "applies_when")

@@ -174,6 +174,26 @@ class Band(StrictModel):
         return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
 
 
+class Calibration(StrictModel):
+    """How to check that each band converts at its `expected_conversion`.
+
+    A lead counts once its `cohort` timestamp is at least `maturity` old; a band is flagged
+    when its actual rate of `converted` leads differs from the expected one by more than
+    `tolerance` (absolute) and it holds at least `min_leads` leads.
+    """
+
+    converted: Condition
+    cohort: FieldName | None = None
+    maturity: DurationText | None = None
+    tolerance: Annotated[float, Field(ge=0, le=1)] = 0.05
+    min_leads: Annotated[int, Field(ge=1)] = 30
+
+    @field_validator("tolerance", mode="before")
+    @classmethod
+    def _int_tolerance(cls, value: Any) -> Any:
+        return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
 class Score(StrictModel):
     """A points model whose total falls into one of its bands."""
 
@@ -181,6 +201,7 @@ class Score(StrictModel):
     description: str | None = None
     rules: Annotated[list[ScoreRule], Field(min_length=1)]
     bands: list[Band] = []
+    calibration: Calibration | None = None
 
 
 # ---------------------------------------------------------------- lifecycle

@@ -1,0 +1,304 @@
+"""`slaengine kpis`: the shared KPIs for the monthly meeting, and the scoring model's calibration.
+
+One pass over the leads builds a `KpiReport` (`slaengine.kpis`); a renderer per format turns it
+into a terminal table, Markdown (the meeting notes, an issue) or JSON (scripts). `--format
+json` writes KPI ids as the only top-level keys (DESIGN.md's contract); with `--calibration`
+it writes `{"kpis": {...}, "calibration": {score: {...}}}` instead. Exit 0, also when records
+carry errors (they are counted in the header); 1 when the agreement is invalid; 2 for bad
+usage (an unknown `--period`, `--engine duckdb`, an unreadable lead file).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+import orjson
+
+from ..diagnostics import UsageError
+from ..kpis import KpiReport, KpiResult, KpiValue, ScoreCalibration, compute_kpis, parse_period
+from ..leads import file_size, read_leads
+from ..models.sections import Target
+from .check import _aligned, _md, _md_table, plural, short_digest
+from .evaluate import (
+    Progress,
+    agreement_option,
+    engine_for,
+    mapping_option,
+    now_option,
+    open_agreement,
+    parse_now,
+)
+
+_CURRENCY = re.compile(r"[A-Z]{3}")
+MARKS = {True: "✓", False: "✗", None: "–"}
+
+
+# ---------------------------------------------------------------- wording shared by renderers
+
+def number_text(value: float | None, unit: str | None) -> str:
+    """`23.1%`, `EUR 1,250,000`, `16.0 days`, `408`; `no value` for None."""
+    if value is None:
+        return "no value"
+    if unit == "%":
+        return f"{value:.1%}"
+    if isinstance(value, int):
+        text = f"{value:,}"
+    elif abs(value) >= 1000 or (unit is not None and _CURRENCY.fullmatch(unit)):
+        text = f"{value:,.0f}"
+    else:
+        text = f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
+    if unit is None:
+        return text
+    return f"{unit} {text}" if _CURRENCY.fullmatch(unit) else f"{text} {unit}"
+
+
+def target_text(target: Target | None, unit: str | None) -> str:
+    if target is None:
+        return "—"
+    if target.gte is not None and target.lte is not None:
+        return f"{number_text(target.gte, unit)} to {number_text(target.lte, unit)}"
+    if target.gte is not None:
+        return f"at least {number_text(target.gte, unit)}"
+    return f"at most {number_text(target.lte, unit)}"
+
+
+def basis_text(result: KpiResult) -> str:
+    """What the value is taken over: `of 1,204 leads`, `over 52 leads with a value`."""
+    measure = result.kpi.measure
+    if measure == "count":
+        return f"{plural(result.leads, 'lead')} in scope"
+    if measure == "ratio":
+        return f"of {plural(result.measured, 'lead')} in the denominator"
+    if measure == "attainment":
+        return f"of {plural(result.measured, 'clock')} met or breached"
+    if measure == "median_duration" or (result.kpi.percentile is not None
+                                        and result.kpi.percentile.duration is not None):
+        return f"over {plural(result.measured, 'lead')} with both timestamps"
+    return f"over {plural(result.measured, 'lead')} with a value"
+
+
+def notes(result: KpiResult, report: KpiReport) -> list[str]:
+    """What a reader must know to read the value right."""
+    out = []
+    kpi = result.kpi
+    if not result.period_applied and report.period is not None:
+        out.append(f"no cohort: over all leads, not only {report.period.key}")
+    if result.immature:
+        words = kpi.maturity.words() if kpi.maturity else ""
+        out.append(f"{plural(result.immature, 'lead')} younger than {words} not counted yet")
+    if result.invalid:
+        measure = kpi.median_duration or (kpi.percentile.duration if kpi.percentile else None)
+        ends = f" (`{measure.to}` before `{measure.from_}`)" if measure else ""
+        out.append(f"{plural(result.invalid, 'lead')} with a negative duration{ends} left out")
+    return out
+
+
+def matures_on(result: KpiResult, period: str, report: KpiReport) -> str:
+    """`matures 1 Feb 2027`: when the period's last leads reach the KPI's maturity."""
+    maturity = result.kpi.maturity
+    if maturity is None:
+        return ""
+    tz = ZoneInfo(report.timezone)
+    end = parse_period(period, tz).end + timedelta(seconds=maturity.seconds)
+    local = end.astimezone(tz)
+    return f"still maturing (complete {local.day} {local:%b %Y})"
+
+
+def period_rows(result: KpiResult, report: KpiReport) -> list[list[str]]:
+    """Newest period first; immature ones marked."""
+    return [[key, number_text(entry.value, result.unit), MARKS[entry.met], f"{entry.leads:,}",
+             "" if entry.mature else matures_on(result, key, report)]
+            for key, entry in sorted(result.by_period.items(), reverse=True)]
+
+
+def group_rows(result: KpiResult) -> list[list[str]]:
+    """Highest value first; groups without a value last."""
+    def order(item: tuple[str, KpiValue]) -> tuple[bool, float, str]:
+        value = item[1].value
+        return value is None, -(value or 0), item[0]
+
+    return [[group, number_text(entry.value, result.unit), MARKS[entry.met], f"{entry.leads:,}"]
+            for group, entry in sorted(result.by_group.items(), key=order)]
+
+
+def target_line(result: KpiResult) -> str:
+    if result.target is None:
+        return "No target"
+    return f"Target {target_text(result.target, result.unit)}"
+
+
+def value_line(result: KpiResult, strong: str = "") -> str:
+    """`value 23.1% ✗ of 1,204 leads in the denominator`; `no value – of 0 leads ...`."""
+    value = ("no value" if result.value is None
+             else f"value {strong}{number_text(result.value, result.unit)}{strong}")
+    return f"{value} {MARKS[result.met]} {basis_text(result)}"
+
+
+def summary_row(result: KpiResult) -> list[str]:
+    scope = "" if result.period_applied else " (all leads: no cohort)"
+    return [f"{result.title} [{result.id}]{scope}", target_text(result.target, result.unit),
+            number_text(result.value, result.unit), MARKS[result.met], f"{result.leads:,}"]
+
+
+def header_lines(report: KpiReport) -> list[str]:
+    local = report.now.astimezone(ZoneInfo(report.timezone))
+    lines = [f"Now {local:%a} {local.day} {local:%b %Y %H:%M} {report.timezone} · "
+             f"{plural(report.records, 'lead')} read, {report.with_errors:,} with errors "
+             f"({report.unreadable:,} unreadable)"]
+    if report.period is not None:
+        lines.append(f"Period {report.period.key}: only leads whose cohort falls in it")
+    return lines
+
+
+def percent_points(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:+.1f} pts"
+
+
+def band_rows(calibration: ScoreCalibration) -> list[list[str]]:
+    rows = []
+    for label, band in calibration.bands.items():
+        verdict = ("too few leads" if band.too_few
+                   else f"⚠ off by more than {calibration.tolerance * 100:g} pts" if band.flagged
+                   else "ok" if band.expected is not None else "no expectation")
+        rows.append([label, f"{band.leads:,}", f"{band.converted:,}",
+                     number_text(band.actual, "%"),
+                     "—" if band.expected is None else number_text(band.expected, "%"),
+                     percent_points(band.difference), verdict])
+    return rows
+
+
+def calibration_lines(calibration: ScoreCalibration, report: KpiReport) -> list[str]:
+    maturity = f", at least {calibration.maturity.words()} old" if calibration.maturity else ""
+    out = [f"Converted: {calibration.converted}",
+           f"{plural(calibration.leads, 'lead')} with a band{maturity}; "
+           f"{calibration.immature:,} younger not counted; flagged beyond ±"
+           f"{calibration.tolerance * 100:g} pts with at least {calibration.min_leads} leads"]
+    if not calibration.period_applied and report.period is not None:
+        out.append(f"No cohort: over all leads, not only {report.period.key}")
+    return out
+
+
+BAND_HEADERS = ["Band", "Leads", "Converted", "Actual", "Expected", "Difference", ""]
+SUMMARY_HEADERS = ["KPI", "Target", "Value", "Met", "Leads"]
+
+
+# ---------------------------------------------------------------- table (terminal)
+
+def render_table(report: KpiReport, calibration: bool = False) -> str:
+    out = [f"KPIs · {report.agreement} {report.version} ({short_digest(report.digest)})",
+           *header_lines(report), ""]
+    out += _aligned(SUMMARY_HEADERS, [summary_row(r) for r in report.kpis.values()], "",
+                    right=[2, 4])
+    for result in report.kpis.values():
+        owners = f" · owners: {', '.join(result.kpi.owners)}" if result.kpi.owners else ""
+        out += ["", f"{result.title} [{result.id}]{owners}", f"  {result.formula}",
+                f"  {target_line(result)} · {value_line(result)}"]
+        out += [f"  Note: {note}" for note in notes(result, report)]
+        if result.by_period:
+            out += ["", *_aligned(["Period", "Value", "Met", "Leads", "Note"],
+                                  period_rows(result, report), "  ", right=[1, 3])]
+        if result.by_group:
+            out += ["", *_aligned([result.group_label or "Group", "Value", "Met", "Leads"],
+                                  group_rows(result), "  ", right=[1, 3])]
+    if calibration:
+        for cal in report.calibrations.values():
+            out += ["", f"Calibration of {cal.title} [{cal.score}]",
+                    *(f"  {line}" for line in calibration_lines(cal, report)), "",
+                    *_aligned(BAND_HEADERS, band_rows(cal), "  ", right=[1, 2, 3, 4, 5])]
+        if not report.calibrations:
+            out += ["", "No score has a calibration (`calibration:` under a score)."]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- markdown
+
+def render_markdown(report: KpiReport, calibration: bool = False) -> str:
+    out = [f"# KPIs: {_md(report.agreement)} {report.version}", "",
+           f"Agreement digest `{short_digest(report.digest)}` · " + " · ".join(
+               header_lines(report)), "",
+           *_md_table(SUMMARY_HEADERS, [summary_row(r) for r in report.kpis.values()],
+                      right=[2, 4])]
+    for result in report.kpis.values():
+        owners = f" · owners: {', '.join(result.kpi.owners)}" if result.kpi.owners else ""
+        out += ["", f"## {_md(result.title)} (`{result.id}`)", "", f"_{_md(result.formula)}_",
+                "", f"{target_line(result)} · {value_line(result, '**')}{owners}"]
+        if notes(result, report):
+            out += ["", *(f"- {note}" for note in notes(result, report))]
+        if result.by_period:
+            out += ["", *_md_table(["Period", "Value", "Met", "Leads", "Note"],
+                                   period_rows(result, report), right=[1, 3])]
+        if result.by_group:
+            out += ["", *_md_table([result.group_label or "Group", "Value", "Met", "Leads"],
+                                   group_rows(result), right=[1, 3])]
+    if calibration:
+        out += ["", "## Calibration of the scoring model"]
+        for cal in report.calibrations.values():
+            out += ["", f"### {_md(cal.title)} (`{cal.score}`)", "",
+                    *(f"- {_md(line)}" for line in calibration_lines(cal, report)), "",
+                    *_md_table([*BAND_HEADERS[:-1], "Verdict"], band_rows(cal),
+                               right=[1, 2, 3, 4, 5])]
+        if not report.calibrations:
+            out += ["", "_No score has a calibration (`calibration:` under a score)._"]
+    return "\n".join(out)
+
+
+# ---------------------------------------------------------------- json
+
+def render_json(report: KpiReport, calibration: bool = False) -> str:
+    return orjson.dumps(report.to_json(calibration), option=orjson.OPT_INDENT_2).decode()
+
+
+RENDERERS: dict[str, Callable[[KpiReport, bool], str]] = {
+    "json": render_json, "table": render_table, "markdown": render_markdown}
+
+
+@click.command("kpis")
+@click.option("--leads", "leads_path", required=True, metavar="FILE",
+              help="CSV, JSONL or Parquet lead export; `-` reads JSONL from stdin.")
+@agreement_option
+@now_option
+@click.option("--period", "period_text", metavar="PERIOD",
+              help="Only leads whose cohort falls in this month (2026-10), quarter (2026-Q4) "
+                   "or ISO week (2026-W43).")
+@click.option("--format", "fmt", type=click.Choice(list(RENDERERS)), default="table",
+              show_default=True)
+@click.option("--calibration", is_flag=True,
+              help="Add each score's band calibration (JSON: {\"kpis\", \"calibration\"}).")
+@mapping_option
+@click.option("--engine", "engine_name", type=click.Choice(["python", "duckdb"]), default="python",
+              show_default=True)
+def kpis_command(leads_path: str, agreement_dir: Path, now_text: str | None,
+                 period_text: str | None, fmt: str, calibration: bool,
+                 mapping_file: Path | None, engine_name: str) -> None:
+    """The shared KPIs with their targets, by period and group; optionally the calibration."""
+    if engine_name != "python":
+        raise UsageError("the duckdb engine is not available yet; use --engine python")
+    now = parse_now(now_text)
+    agreement = open_agreement(agreement_dir)
+    engine = engine_for(agreement, mapping_file).for_kpis()
+    period = None
+    if period_text is not None:
+        try:
+            period = parse_period(period_text, engine.tz)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--period") from None
+    stdin = leads_path == "-"
+    progress = Progress(None if stdin else file_size(Path(leads_path)))
+    records = progress.follow(read_leads(leads_path if stdin else Path(leads_path),
+                                         on_open=progress.opened))
+    report = compute_kpis(engine, records, now, period)
+    click.echo(RENDERERS[fmt](report, calibration))
+    if fmt == "json":
+        click.echo(f"{plural(report.records, 'record')}, {report.with_errors:,} with errors "
+                   f"({report.unreadable:,} unreadable)", err=True)
+    sys.exit(0)
+
+
+__all__ = ["RENDERERS", "kpis_command", "number_text", "render_json", "render_markdown",
+           "render_table", "target_text"]
