@@ -9,8 +9,10 @@ import click
 from ..diagnostics import UsageError
 from .check import check_command
 from .commands import schema_command, validate_command
+from .diff import diff_command
 from .evaluate import evaluate_command, explain_command, test_command
 from .kpis import kpis_command
+from .review import review_group
 from .site import site_group
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
@@ -29,6 +31,8 @@ for command in (validate_command, test_command, explain_command, evaluate_comman
                 schema_command):
     cli.add_command(command)
 cli.add_command(check_command)
+cli.add_command(diff_command)
+cli.add_command(review_group)
 cli.add_command(site_group)
 cli.add_command(kpis_command)
 

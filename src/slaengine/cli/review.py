@@ -1,0 +1,132 @@
+"""`slaengine review new|status`: the review records both leads sign."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+import orjson
+
+from ..diagnostics import UsageError
+from ..digest import short_digest
+from ..models import Review
+from ..revisions import Baseline, Status, approved_baseline, draft_review, open_side, review_status
+from ..revisions import spec_of as structure_of
+from .commands import _today
+from .evaluate import agreement_option, open_agreement
+
+today_option = click.option("--today", metavar="DATE", help="Today's date (default: today).")
+
+
+@click.group("review")
+def review_group() -> None:
+    """Reviews both leads sign: scaffold one, or show which version is in force."""
+
+
+@review_group.command("new")
+@agreement_option
+@click.option("--kind", type=click.Choice(["scheduled", "amendment"]),
+              help="Default: amendment when the content changed since it was approved.")
+@today_option
+@click.option("--base", "base_ref", metavar="REF",
+              help="Compare with this git ref or folder instead of the approved content.")
+def new_command(agreement_dir: Path, kind: str | None, today: str | None,
+                base_ref: str | None) -> None:
+    """Write reviews/<today>.yaml: suggested version, digest, changes, approval template."""
+    agreement = open_agreement(agreement_dir)
+    day = _today(today)
+    target = agreement.root / "reviews" / f"{day.isoformat()}.yaml"
+    if target.exists():
+        raise UsageError(f"{target} already exists; edit it, or give another --today")
+    if base_ref is not None:
+        with open_side(base_ref, agreement_dir) as side:
+            spec = structure_of(side.folder)
+        if spec is None:
+            click.echo(f"slaengine: {base_ref} is not a valid agreement", err=True)
+            sys.exit(1)
+        baseline = Baseline(spec, f"--base {base_ref}")
+    else:
+        baseline = approved_baseline(agreement)
+    draft = draft_review(agreement, day, kind, baseline)
+    draft.path.parent.mkdir(parents=True, exist_ok=True)
+    draft.path.write_text(draft.text, encoding="utf-8")
+    click.echo(str(draft.path))
+    if baseline.spec is None:
+        click.echo(f"note: {baseline.note}; the changes are not known, so a minor change is "
+                   "suggested", err=True)
+    else:
+        click.echo(f"compared with {baseline.source}: {len(draft.changes)} change"
+                   f"{'' if len(draft.changes) == 1 else 's'}, suggested version "
+                   f"{draft.version} ({draft.bump})", err=True)
+    if draft.version != agreement.version:
+        click.echo(f"reminder: the agreement says version {agreement.version}; set `version: "
+                   f"{draft.version}` in it (or change the suggestion), then put the new "
+                   "digest in this review (`slaengine review status` prints it)", err=True)
+
+
+def _approvals(review: Review) -> str:
+    return " and ".join(f"{a.name} ({a.party}) on {a.on}" for a in review.approvals) or "nobody"
+
+
+def status_text(status: Status, required: bool) -> str:
+    agreement, review = status.agreement, status.in_force
+    lines = [f"{agreement.name}, version {agreement.version} "
+             f"(digest {short_digest(agreement.digest)})"]
+    if review is None:
+        lines.append("In force: nothing; no review approved by every party is on record")
+    else:
+        lines.append(f"In force: version {review.version} ({review.kind} of {review.date}), "
+                     f"approved by {_approvals(review)}")
+        if review.version != agreement.version:
+            lines.append(f"  note: the agreement itself says version {agreement.version}")
+        if status.matches:
+            lines.append("Content: matches the approved digest")
+        else:
+            lines.append("Content: changed since it was approved (approved "
+                         f"{short_digest(review.digest or '') or 'no digest'}, now "
+                         f"{short_digest(agreement.digest)})")
+            if status.changes is not None:
+                lines.append(f"  compared with {status.baseline.source}:")
+                lines += [f"  - {c.text}" for c in status.changes]
+            else:
+                lines.append(f"  the changes cannot be listed: {status.baseline.note}")
+    latest = status.latest
+    if latest is not None and latest is not review:
+        missing = status.missing(latest)
+        lines.append(f"Latest review: {latest.date} (version {latest.version}, {latest.kind}), "
+                     + (f"awaiting approval from {' and '.join(missing)}" if missing
+                        else f"approved by {_approvals(latest)}"))
+    if status.due is not None:
+        days = (status.due - status.today).days
+        lines.append(f"Next review: due {status.due}, " + (
+            f"overdue by {-days} day{'s' if days != -1 else ''}" if days < 0
+            else "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"))
+    if required:
+        if status.problems:
+            lines.append("Approval: missing")
+            lines += [f"  - {p}" for p in status.problems]
+        else:
+            lines.append(f"Approval: ok, the review of {latest.date if latest else '?'} is "
+                         "approved by every party and matches the current content")
+    return "\n".join(lines)
+
+
+@review_group.command("status")
+@agreement_option
+@click.option("--require-approval", is_flag=True,
+              help="Exit 1 unless the latest review is approved by every party and its "
+                   "digest is the current content's.")
+@today_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def status_command(agreement_dir: Path, require_approval: bool, today: str | None,
+                   fmt: str) -> None:
+    """The version in force, who approved it, whether the content still matches, when due."""
+    agreement = open_agreement(agreement_dir)
+    status = review_status(agreement, _today(today))
+    if fmt == "json":
+        click.echo(orjson.dumps(status.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        click.echo(status_text(status, require_approval))
+    sys.exit(1 if require_approval and status.problems else 0)
