@@ -12,6 +12,7 @@ from .commands import schema_command, validate_command
 from .diff import diff_command
 from .evaluate import evaluate_command, explain_command, test_command
 from .kpis import kpis_command
+from .report import report_command
 from .review import review_group
 from .site import site_group
 
@@ -31,10 +32,11 @@ for command in (validate_command, test_command, explain_command, evaluate_comman
                 schema_command):
     cli.add_command(command)
 cli.add_command(check_command)
+cli.add_command(site_group)
 cli.add_command(diff_command)
 cli.add_command(review_group)
-cli.add_command(site_group)
 cli.add_command(kpis_command)
+cli.add_command(report_command)
 
 
 def main(argv: list[str] | None = None) -> None:

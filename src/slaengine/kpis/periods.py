@@ -1,0 +1,128 @@
+"""Periods of the KPIs: month, quarter and ISO week keys in the agreement's timezone."""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, tzinfo
+
+__all__ = ["PeriodRange", "Periods", "parse_period"]
+
+_PERIOD_TEXT = {
+    "month": re.compile(r"(\d{4})-(0[1-9]|1[0-2])"),
+    "quarter": re.compile(r"(\d{4})-Q([1-4])"),
+    "week": re.compile(r"(\d{4})-W(\d{2})"),
+}
+
+def _period_start(kind: str, year: int, number: int, tz: tzinfo) -> float:
+    """Epoch of the first instant of month, quarter or ISO week `number` of `year`."""
+    if kind == "week":
+        day = date.fromisocalendar(year, number, 1)
+    else:
+        day = date(year, number if kind == "month" else 3 * number - 2, 1)
+    return datetime.combine(day, time(0), tz).timestamp()
+
+
+def _periods_of_year(kind: str, year: int) -> range:
+    if kind == "month":
+        return range(1, 13)
+    if kind == "quarter":
+        return range(1, 5)
+    return range(1, date(year, 12, 28).isocalendar()[1] + 1)  # 28 Dec is in the last week
+
+
+def _key(kind: str, year: int, number: int) -> str:
+    return {"month": f"{year:04d}-{number:02d}", "quarter": f"{year:04d}-Q{number}",
+            "week": f"{year:04d}-W{number:02d}"}[kind]
+
+
+@dataclass(frozen=True)
+class PeriodRange:
+    """One month, quarter or ISO week in the agreement's timezone: `[start, end)`."""
+
+    kind: str
+    key: str
+    start: datetime
+    end: datetime
+
+
+def parse_period(text: str, tz: tzinfo) -> PeriodRange:
+    """`2026-10`, `2026-Q4` or `2026-W43` as a range in `tz`; ValueError for anything else."""
+    for kind, pattern in _PERIOD_TEXT.items():
+        found = pattern.fullmatch(text.strip())
+        if found is None:
+            continue
+        year, number = int(found.group(1)), int(found.group(2))
+        if kind == "week" and not 1 <= number <= len(_periods_of_year(kind, year)):
+            raise ValueError(f"{year} has no ISO week {number}")
+        start = _period_start(kind, year, number, tz)
+        last = len(_periods_of_year(kind, year))
+        end = (_period_start(kind, year + 1, 1, tz) if number == last
+               else _period_start(kind, year, number + 1, tz))
+        return PeriodRange(kind, _key(kind, year, number), datetime.fromtimestamp(start, UTC),
+                           datetime.fromtimestamp(end, UTC))
+    raise ValueError(f"`{text}` is not a period; write a month `2026-10`, a quarter "
+                     "`2026-Q4` or an ISO week `2026-W43`")
+
+
+def _local(epoch: float, tz: tzinfo) -> datetime:
+    """Local time of an epoch; at the ends of the datetime range, UTC or the range's end."""
+    try:
+        return datetime.fromtimestamp(epoch, tz)
+    except (OverflowError, ValueError, OSError):
+        try:
+            return datetime.fromtimestamp(epoch, UTC)
+        except (OverflowError, ValueError, OSError):
+            return datetime.min if epoch < 0 else datetime.max
+
+
+class Periods:
+    """The period key of an epoch by binary search over period starts, built a few years at a
+    time as timestamps need them (a timezone conversion per lead would cost far more)."""
+
+    def __init__(self, kind: str, tz: tzinfo):
+        self.kind, self.tz = kind, tz
+        self.years = (0, -1)
+        self.starts: list[float] = []
+        self.keys: list[str] = []
+        self.ends: dict[str, float] = {}
+
+    def key(self, epoch: float) -> str:
+        starts = self.starts
+        if not starts or not starts[0] <= epoch < starts[-1]:
+            self._cover(epoch)
+            starts = self.starts
+            if not starts or not starts[0] <= epoch < starts[-1]:
+                local = _local(epoch, self.tz)
+                if self.kind == "week":
+                    return _key("week", *local.isocalendar()[:2])
+                return _key(self.kind, local.year, local.month if self.kind == "month"
+                            else (local.month + 2) // 3)
+        return self.keys[bisect_right(starts, epoch) - 1]
+
+    def end(self, key: str) -> float:
+        if key not in self.ends:
+            try:
+                self.ends[key] = parse_period(key, self.tz).end.timestamp()
+            except (ValueError, OverflowError):  # the year 9999 has no end here
+                self.ends[key] = math.inf
+        return self.ends[key]
+
+    def _cover(self, epoch: float) -> None:
+        year = _local(epoch, UTC).year
+        if not 1900 <= year <= 2200:  # bad data far out: worked out directly, not tabled
+            return
+        first, last = self.years
+        first, last = (year - 2, year + 2) if first > last else (min(first, year - 2),
+                                                                 max(last, year + 2))
+        starts, keys = [], []
+        for y in range(first, last + 1):
+            for n in _periods_of_year(self.kind, y):
+                starts.append(_period_start(self.kind, y, n, self.tz))
+                keys.append(_key(self.kind, y, n))
+        starts.append(_period_start(self.kind, last + 1, 1, self.tz))
+        self.starts, self.keys, self.years = starts, keys, (first, last)
+        self.ends = {k: starts[i + 1] for i, k in enumerate(keys)}
+
