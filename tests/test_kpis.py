@@ -638,7 +638,7 @@ def test_kpis_table_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     assert "MQL to SQL conversion [mql_to_sql]" in table
     assert ("Leads where became an SQL is recorded, as a share of the leads where became an "
             "MQL is recorded") in table
-    assert "at least 25.0%" in table and "still maturing" in table
+    assert "at least 25%" in table and "still maturing" in table
     assert "Calibration" not in table
     code, markdown, _ = cli(capsys, "--format", "markdown")
     assert code == 0 and markdown.startswith("# KPIs: Northwind")

@@ -40,7 +40,7 @@ from .evaluate import (
     open_agreement,
     parse_now,
 )
-from .reporters import _escape_github
+from .reporters import escape_github
 
 NO_ID = "(no id)"
 
@@ -119,7 +119,7 @@ def more(shown: int, total: int) -> str | None:
 
 # ---------------------------------------------------------------- text
 
-def _aligned(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str,
+def aligned_rows(headers: Sequence[str], rows: Sequence[Sequence[str]], indent: str,
              right: Sequence[int] = ()) -> list[str]:
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
 
@@ -142,14 +142,14 @@ def render_text(report: CheckReport) -> str:
             out.append(f"  {level.title} [{level.name}], within {level.within}: "
                        f"{level_summary(level)}")
             if level.breached:
-                out += _aligned(BREACH_HEADERS,
+                out += aligned_rows(BREACH_HEADERS,
                                 [breach_cells(b, report) for b in level.breached], "    ")
             if (line := more(len(level.breached), level.breached_total)):
                 out.append(f"    {line}")
             if level.at_risk:
                 if level.breached:
                     out.append("")
-                out += _aligned(AT_RISK_HEADERS,
+                out += aligned_rows(AT_RISK_HEADERS,
                                 [at_risk_cells(a, report) for a in level.at_risk], "    ")
             if (line := more(len(level.at_risk), level.at_risk_total)):
                 out.append(f"    {line}")
@@ -171,7 +171,7 @@ def render_text(report: CheckReport) -> str:
     out += ["", "SLA attainment (met / (met + breached))"]
     rows = [[level.name, level.owner, *(f"{level.counts[s]:,}" for s in STATUSES),
              attainment_text(level)] for level in report.service_levels.values()]
-    out += _aligned(["Service level", "Owner", *STATUS_HEADERS, "Attainment"], rows, "  ",
+    out += aligned_rows(["Service level", "Owner", *STATUS_HEADERS, "Attainment"], rows, "  ",
                     right=range(2, 9))
     if report.record_errors_total:
         out += ["", f"Record errors: {report.record_errors_total:,}"]
@@ -190,16 +190,16 @@ def _error_where(row: int | None, value: object) -> str:
 
 # ---------------------------------------------------------------- markdown
 
-def _md(text: str) -> str:
+def markdown_cell(text: str) -> str:
     """A table cell: pipes escaped, line breaks flattened."""
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def _md_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
+def markdown_table(headers: Sequence[str], rows: Sequence[Sequence[str]],
               right: Sequence[int] = ()) -> list[str]:
     rule = ["---:" if i in right else "---" for i in range(len(headers))]
-    return [f"| {' | '.join(map(_md, headers))} |", f"| {' | '.join(rule)} |",
-            *(f"| {' | '.join(map(_md, row))} |" for row in rows)]
+    return [f"| {' | '.join(map(markdown_cell, headers))} |", f"| {' | '.join(rule)} |",
+            *(f"| {' | '.join(map(markdown_cell, row))} |" for row in rows)]
 
 
 def _md_more(shown: int, total: int) -> list[str]:
@@ -208,53 +208,54 @@ def _md_more(shown: int, total: int) -> list[str]:
 
 
 def render_markdown(report: CheckReport) -> str:
-    out = [f"# SLA check: {_md(report.name)} {report.version}", "",
+    out = [f"# SLA check: {markdown_cell(report.name)} {report.version}", "",
            f"Agreement digest `{short_digest(report.digest)}` · now **{now_text(report)}** · "
            f"{leads_line(report)}", "", "## Breaches and at-risk leads"]
     for group in report.owners:
-        lead = f" ({_md(group.lead)})" if group.lead else ""
-        out += ["", f"### {_md(group.title)}{lead}"]
+        lead = f" ({markdown_cell(group.lead)})" if group.lead else ""
+        out += ["", f"### {markdown_cell(group.title)}{lead}"]
         for level in group.levels:
-            out += ["", f"#### {_md(level.title)} (`{level.name}`), within {level.within}", "",
+            heading = f"#### {markdown_cell(level.title)} (`{level.name}`), within {level.within}"
+            out += ["", heading, "",
                     f"**{level_summary(level)}**"]
             if level.breached:
-                out += ["", *_md_table(BREACH_HEADERS,
+                out += ["", *markdown_table(BREACH_HEADERS,
                                        [breach_cells(b, report) for b in level.breached])]
             out += _md_more(len(level.breached), level.breached_total)
             if level.at_risk:
-                out += ["", *_md_table(AT_RISK_HEADERS,
+                out += ["", *markdown_table(AT_RISK_HEADERS,
                                        [at_risk_cells(a, report) for a in level.at_risk])]
             out += _md_more(len(level.at_risk), level.at_risk_total)
     out += ["", f"## Stage violations ({sum(g.count for g in report.violations):,})"]
     if report.violations:
-        out += ["", *_md_table(["Code", "Leads"], [[f"`{g.code}`", f"{g.count:,}"]
+        out += ["", *markdown_table(["Code", "Leads"], [[f"`{g.code}`", f"{g.count:,}"]
                                                     for g in report.violations], right=[1])]
     for vgroup in report.violations:
         out += ["", f"### `{vgroup.code}`", "",
-                *_md_table(["Lead", "Stage", "Message"],
+                *markdown_table(["Lead", "Stage", "Message"],
                            [[lead_id(v.id), v.stage or "—", v.message] for v in vgroup.leads])]
         out += _md_more(len(vgroup.leads), vgroup.count)
     out += ["", f"## Leads due to recycle ({report.recycle_total:,})"]
     if report.recycle:
-        out += ["", *_md_table(["Lead", "Stage", "Return to", "Reason"],
+        out += ["", *markdown_table(["Lead", "Stage", "Return to", "Reason"],
                                [[lead_id(r.id), r.stage or "—", r.to, r.message]
                                 for r in report.recycle])]
     out += _md_more(len(report.recycle), report.recycle_total)
     out += ["", f"## Guarantee credits ({report.credits_total:,})"]
     if report.credits:
-        out += ["", *_md_table(["Lead", "Reason"],
+        out += ["", *markdown_table(["Lead", "Reason"],
                                [[lead_id(c.id), c.message] for c in report.credits])]
     out += _md_more(len(report.credits), report.credits_total)
     out += ["", "## SLA attainment", "",
-            *_md_table(["Service level", "Owner", *STATUS_HEADERS, "Attainment"],
-                       [[f"{_md(level.title)} (`{level.name}`)", level.owner,
+            *markdown_table(["Service level", "Owner", *STATUS_HEADERS, "Attainment"],
+                       [[f"{markdown_cell(level.title)} (`{level.name}`)", level.owner,
                          *(f"{level.counts[s]:,}" for s in STATUSES), attainment_text(level)]
                         for level in report.service_levels.values()], right=range(2, 9)),
             "", "_Attainment is met / (met + breached); breached includes clocks still running "
                 "past their due time._"]
     if report.record_errors_total:
         out += ["", f"## Record errors ({report.record_errors_total:,})", "",
-                *_md_table(["Row", "Lead", "Error"],
+                *markdown_table(["Row", "Lead", "Error"],
                            [["" if e.row is None else str(e.row),
                              "" if e.id is None else str(e.id), e.message]
                             for e in report.record_errors])]
@@ -282,13 +283,13 @@ def github_annotations(report: CheckReport) -> list[str]:
                 message = (f"{name}: {plural(level.breached_total, 'lead')} breached; worst "
                            f"{lead_id(worst.id)}, {business_time_text(worst.late_s)} late "
                            f"(due {when(worst.due_at, report)}){escalate}")
-                lines.append(f"::error title=SLA breach::{_escape_github(message)}")
+                lines.append(f"::error title=SLA breach::{escape_github(message)}")
             risk = level.worst_at_risk
             if level.at_risk_total and risk is not None:
                 message = (f"{name}: {plural(level.at_risk_total, 'lead')} at risk; soonest "
                            f"{lead_id(risk.id)}, {business_time_text(risk.remaining_s)} left "
                            f"(due {when(risk.due_at, report)})")
-                lines.append(f"::warning title=SLA at risk::{_escape_github(message)}")
+                lines.append(f"::warning title=SLA at risk::{escape_github(message)}")
     return lines
 
 

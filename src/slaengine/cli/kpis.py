@@ -20,11 +20,11 @@ from zoneinfo import ZoneInfo
 import click
 import orjson
 
+from ..describe import target_text
 from ..diagnostics import UsageError
 from ..kpis import KpiReport, KpiResult, KpiValue, ScoreCalibration, compute_kpis, parse_period
 from ..leads import file_size, read_leads
-from ..models.sections import Target
-from .check import _aligned, _md, _md_table, plural, short_digest
+from .check import aligned_rows, markdown_cell, markdown_table, plural, short_digest
 from .evaluate import (
     Progress,
     agreement_option,
@@ -56,16 +56,6 @@ def number_text(value: float | None, unit: str | None) -> str:
     if unit is None:
         return text
     return f"{unit} {text}" if _CURRENCY.fullmatch(unit) else f"{text} {unit}"
-
-
-def target_text(target: Target | None, unit: str | None) -> str:
-    if target is None:
-        return "—"
-    if target.gte is not None and target.lte is not None:
-        return f"{number_text(target.gte, unit)} to {number_text(target.lte, unit)}"
-    if target.gte is not None:
-        return f"at least {number_text(target.gte, unit)}"
-    return f"at most {number_text(target.lte, unit)}"
 
 
 def basis_text(result: KpiResult) -> str:
@@ -142,7 +132,8 @@ def value_line(result: KpiResult, strong: str = "") -> str:
 
 def summary_row(result: KpiResult) -> list[str]:
     scope = "" if result.period_applied else " (all leads: no cohort)"
-    return [f"{result.title} [{result.id}]{scope}", target_text(result.target, result.unit),
+    target = target_text(result.target, result.unit) if result.target else "—"
+    return [f"{result.title} [{result.id}]{scope}", target,
             number_text(result.value, result.unit), MARKS[result.met], f"{result.leads:,}"]
 
 
@@ -193,7 +184,7 @@ SUMMARY_HEADERS = ["KPI", "Target", "Value", "Met", "Leads"]
 def render_table(report: KpiReport, calibration: bool = False) -> str:
     out = [f"KPIs · {report.agreement} {report.version} ({short_digest(report.digest)})",
            *header_lines(report), ""]
-    out += _aligned(SUMMARY_HEADERS, [summary_row(r) for r in report.kpis.values()], "",
+    out += aligned_rows(SUMMARY_HEADERS, [summary_row(r) for r in report.kpis.values()], "",
                     right=[2, 4])
     for result in report.kpis.values():
         owners = f" · owners: {', '.join(result.kpi.owners)}" if result.kpi.owners else ""
@@ -201,16 +192,16 @@ def render_table(report: KpiReport, calibration: bool = False) -> str:
                 f"  {target_line(result)} · {value_line(result)}"]
         out += [f"  Note: {note}" for note in notes(result, report)]
         if result.by_period:
-            out += ["", *_aligned(["Period", "Value", "Met", "Leads", "Note"],
+            out += ["", *aligned_rows(["Period", "Value", "Met", "Leads", "Note"],
                                   period_rows(result, report), "  ", right=[1, 3])]
         if result.by_group:
-            out += ["", *_aligned([result.group_label or "Group", "Value", "Met", "Leads"],
+            out += ["", *aligned_rows([result.group_label or "Group", "Value", "Met", "Leads"],
                                   group_rows(result), "  ", right=[1, 3])]
     if calibration:
         for cal in report.calibrations.values():
             out += ["", f"Calibration of {cal.title} [{cal.score}]",
                     *(f"  {line}" for line in calibration_lines(cal, report)), "",
-                    *_aligned(BAND_HEADERS, band_rows(cal), "  ", right=[1, 2, 3, 4, 5])]
+                    *aligned_rows(BAND_HEADERS, band_rows(cal), "  ", right=[1, 2, 3, 4, 5])]
         if not report.calibrations:
             out += ["", "No score has a calibration (`calibration:` under a score)."]
     return "\n".join(out)
@@ -219,29 +210,30 @@ def render_table(report: KpiReport, calibration: bool = False) -> str:
 # ---------------------------------------------------------------- markdown
 
 def render_markdown(report: KpiReport, calibration: bool = False) -> str:
-    out = [f"# KPIs: {_md(report.agreement)} {report.version}", "",
+    out = [f"# KPIs: {markdown_cell(report.agreement)} {report.version}", "",
            f"Agreement digest `{short_digest(report.digest)}` · " + " · ".join(
                header_lines(report)), "",
-           *_md_table(SUMMARY_HEADERS, [summary_row(r) for r in report.kpis.values()],
+           *markdown_table(SUMMARY_HEADERS, [summary_row(r) for r in report.kpis.values()],
                       right=[2, 4])]
     for result in report.kpis.values():
         owners = f" · owners: {', '.join(result.kpi.owners)}" if result.kpi.owners else ""
-        out += ["", f"## {_md(result.title)} (`{result.id}`)", "", f"_{_md(result.formula)}_",
+        out += ["", f"## {markdown_cell(result.title)} (`{result.id}`)", "",
+                f"_{markdown_cell(result.formula)}_",
                 "", f"{target_line(result)} · {value_line(result, '**')}{owners}"]
         if notes(result, report):
             out += ["", *(f"- {note}" for note in notes(result, report))]
         if result.by_period:
-            out += ["", *_md_table(["Period", "Value", "Met", "Leads", "Note"],
+            out += ["", *markdown_table(["Period", "Value", "Met", "Leads", "Note"],
                                    period_rows(result, report), right=[1, 3])]
         if result.by_group:
-            out += ["", *_md_table([result.group_label or "Group", "Value", "Met", "Leads"],
+            out += ["", *markdown_table([result.group_label or "Group", "Value", "Met", "Leads"],
                                    group_rows(result), right=[1, 3])]
     if calibration:
         out += ["", "## Calibration of the scoring model"]
         for cal in report.calibrations.values():
-            out += ["", f"### {_md(cal.title)} (`{cal.score}`)", "",
-                    *(f"- {_md(line)}" for line in calibration_lines(cal, report)), "",
-                    *_md_table([*BAND_HEADERS[:-1], "Verdict"], band_rows(cal),
+            out += ["", f"### {markdown_cell(cal.title)} (`{cal.score}`)", "",
+                    *(f"- {markdown_cell(line)}" for line in calibration_lines(cal, report)), "",
+                    *markdown_table([*BAND_HEADERS[:-1], "Verdict"], band_rows(cal),
                                right=[1, 2, 3, 4, 5])]
         if not report.calibrations:
             out += ["", "_No score has a calibration (`calibration:` under a score)._"]

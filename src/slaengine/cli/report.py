@@ -28,7 +28,7 @@ from ..diagnostics import UsageError
 from ..kpis import parse_period
 from ..leads import RawRecord, read_leads
 from ..monthly import NO_CODE, MonthlyReport, build_monthly, default_now
-from .check import _md, plural, short_digest
+from .check import markdown_cell, plural, short_digest
 from .evaluate import agreement_option, engine_for, mapping_option, open_agreement, parse_now
 from .kpis import BAND_HEADERS, MARKS, band_rows, number_text, target_text
 from .kpis import notes as kpi_notes
@@ -321,7 +321,7 @@ def environment() -> Environment:
     env = Environment(loader=PackageLoader("slaengine", "report_templates"),
                       undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["cell"] = _md
+    env.filters["cell"] = markdown_cell
     env.filters["html_text"] = _html_text
     return env
 

@@ -63,7 +63,7 @@ def json(result: ValidationResult, root: Path, color: bool) -> str:
     return orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode()
 
 
-def _escape_github(value: str, *, property_value: bool = False) -> str:
+def escape_github(value: str, *, property_value: bool = False) -> str:
     value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
     if property_value:
         value = value.replace(":", "%3A").replace(",", "%2C")
@@ -75,16 +75,16 @@ def github(result: ValidationResult, root: Path, color: bool) -> str:
     lines = []
     for diag in result.diagnostics:
         level = "error" if diag.severity is Severity.ERROR else "warning"
-        props = [f"title={_escape_github(diag.code, property_value=True)}"]
+        props = [f"title={escape_github(diag.code, property_value=True)}"]
         if diag.location is not None:
             loc = diag.location
             file = loc.display().split(":")[0] if loc.line else loc.display()
-            props.insert(0, f"file={_escape_github(file, property_value=True)}")
+            props.insert(0, f"file={escape_github(file, property_value=True)}")
             if loc.line:
                 props.insert(1, f"line={loc.line}")
                 props.insert(2, f"col={loc.col}")
         message = diag.message + (f" (hint: {diag.hint})" if diag.hint else "")
-        lines.append(f"::{level} {','.join(props)}::{_escape_github(message)}")
+        lines.append(f"::{level} {','.join(props)}::{escape_github(message)}")
     lines.append(_summary(result, root))
     return "\n".join(lines)
 
