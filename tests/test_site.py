@@ -207,3 +207,46 @@ def test_serve_rerenders_when_the_agreement_changes(tmp_path: Path) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=30)[0].decode()
     assert "re-rendered the agreement" in output, output
+
+
+def git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
+                   cwd=repo, check=True, capture_output=True)
+
+
+def test_the_reviews_page_shows_what_changed_between_approved_texts(tmp_path: Path) -> None:
+    """The change-control diff between each review's approved text and the previous one's."""
+    import slaengine  # noqa: PLC0415
+    from slaengine.render import render_site  # noqa: PLC0415
+    from slaengine.site import review_changes  # noqa: PLC0415
+
+    repo = tmp_path / "repo"
+    shutil.copytree(EXAMPLE, repo / "agreement")
+    git(repo, "init", "-q")
+    git(repo, "add", ".")
+    git(repo, "commit", "-qm", "as approved on 2026-11-20")
+    approved = slaengine.load_agreement(repo / "agreement").digest
+    definitions = repo / "agreement" / "definitions.yaml"
+    definitions.write_text(definitions.read_text().replace(
+        "- {score: engagement, gte: 40}", "- {score: engagement, gte: 50}"))
+    git(repo, "commit", "-qam", "raise the MQL bar")
+    changed = slaengine.load_agreement(repo / "agreement", today=None)
+    (repo / "agreement" / "reviews" / "2027-01-10.yaml").write_text(
+        "# yaml-language-server: $schema=../../schema/review.schema.json\n"
+        "date: 2027-01-10\nversion: 2.2.0\nkind: amendment\n"
+        "approvals:\n  - {party: marketing, name: Dana Whitfield, on: 2027-01-10}\n"
+        "  - {party: sales, name: Raj Patel, on: 2027-01-10}\n"
+        f"digest: {changed.digest}\nnext_review: 2027-05-17\n")
+    agreement = slaengine.load_agreement(repo / "agreement")
+    assert agreement.reviews[-2].digest == approved
+
+    changes = review_changes(agreement)
+    assert changes["2027-01-10"] == ["MQL: engagement score at least 40 → at least 50"]
+    page = render_site(agreement, agreement.reviews[-1].date, changes)["agreement/reviews.md"]
+    section = page.split("{#review-2027-01-10}")[1].split("\n## ")[0]
+    assert "What changed since the previous review" in section
+    assert "engagement score at least 40 → at least 50" in section
+    # Outside git the texts cannot be found: the page falls back to what reviews record.
+    outside = tmp_path / "copy"
+    shutil.copytree(repo / "agreement", outside)
+    assert "2027-01-10" not in review_changes(slaengine.load_agreement(outside))

@@ -118,21 +118,28 @@ def spec_of(folder: Path) -> AgreementSpec | None:
     return structured.spec if structured is not None else None
 
 
-def find_content(wanted: str, agreement_dir: Path, limit: int = SEARCHED_COMMITS
-                 ) -> tuple[str, AgreementSpec] | None:
-    """The newest commit whose agreement folder has the digest `wanted`, and its content."""
+def commits_of(agreement_dir: Path, limit: int = SEARCHED_COMMITS
+               ) -> Iterator[tuple[str, AgreementSpec]]:
+    """The agreement folder's content at each of its last `limit` commits, newest first
+    (commits where its structure is invalid are passed over)."""
     root = repo_root(agreement_dir)
     if root is None:
-        return None
+        return
     relative = _in_repo(agreement_dir, root)
     log = _git(["log", "--format=%H", f"-n{limit}", "--", relative or "."], root)
     for commit in log.stdout.decode().split() if log.returncode == 0 else []:
         with tempfile.TemporaryDirectory(prefix="slaengine-") as tmp:
             folder = export_folder(commit, root, relative, Path(tmp))
             spec = spec_of(folder) if folder is not None else None
-        if spec is not None and digest(spec) == wanted:
-            return commit, spec
-    return None
+        if spec is not None:
+            yield commit, spec
+
+
+def find_content(wanted: str, agreement_dir: Path, limit: int = SEARCHED_COMMITS
+                 ) -> tuple[str, AgreementSpec] | None:
+    """The newest commit whose agreement folder has the digest `wanted`, and its content."""
+    return next(((commit, spec) for commit, spec in commits_of(agreement_dir, limit)
+                 if digest(spec) == wanted), None)
 
 
 @dataclass

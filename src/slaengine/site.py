@@ -9,6 +9,7 @@ navigation from the rendered pages (see mkdocs.yml).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -18,9 +19,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .agreement import load_agreement
+from .agreement import Agreement, load_agreement
 from .diagnostics import AgreementError, UsageError
+from .diff import diff_agreements
+from .digest import digest
+from .models import AgreementSpec
 from .render import PAGE_ORDER, ROOT, render_site
+from .revisions import SEARCHED_COMMITS, commits_of, repo_root
 
 try:
     from mkdocs.commands.build import build as mkdocs_build
@@ -96,9 +101,38 @@ def write_pages(pages: Mapping[str, str], docs_dir: Path) -> int:
     return changed
 
 
+def review_changes(agreement: Agreement, searched: int = SEARCHED_COMMITS) -> dict[str, list[str]]:
+    """For each review whose approved text, and its predecessor's, are in the git history of
+    the agreement folder: the changes of meaning between the two, in plain language.
+
+    One walk back through the folder's commits, stopping once every digest is found. Outside
+    a git checkout, or for texts not found, nothing: the page then shows what each review
+    records under `changes:`.
+    """
+    wanted = {r.digest for r in agreement.reviews if r.digest}
+    found: dict[str, AgreementSpec] = {}
+    if agreement.digest in wanted:
+        found[agreement.digest] = agreement.spec
+    root = repo_root(agreement.root)
+    if root is not None and wanted - found.keys():
+        for _, spec in commits_of(agreement.root, searched):
+            found.setdefault(digest(spec), spec)
+            if not wanted - found.keys():
+                break
+    out: dict[str, list[str]] = {}
+    for previous, review in itertools.pairwise(agreement.reviews):
+        before = found.get(previous.digest or "")
+        after = found.get(review.digest or "")
+        if before is not None and after is not None:
+            out[review.date.isoformat()] = [c.text for c in
+                                            diff_agreements(before, after).changes]
+    return out
+
+
 def render_into(agreement_dir: Path, docs_dir: Path, today: date) -> int:
     """Load the agreement (raising `AgreementError` when it is invalid) and write its pages."""
-    return write_pages(render_site(load_agreement(agreement_dir), today), docs_dir)
+    agreement = load_agreement(agreement_dir)
+    return write_pages(render_site(agreement, today, review_changes(agreement)), docs_dir)
 
 
 def build(agreement_dir: Path, today: date, config_file: Path = DEFAULT_CONFIG) -> Path:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
 from functools import cache
 from typing import Any
@@ -95,9 +95,15 @@ def render_page(template: str, data: dict[str, Any]) -> str:
     return _front_matter(_tidy(environment().get_template(template).render(data)))
 
 
-def render_site(agreement: Agreement, today: date) -> dict[str, str]:
-    """Every page of the published agreement, `{"agreement/<page>.md": markdown}`, in nav order."""
-    site = Site(agreement, today)
+def render_site(agreement: Agreement, today: date,
+                review_changes: Mapping[str, list[str]] | None = None) -> dict[str, str]:
+    """Every page of the published agreement, `{"agreement/<page>.md": markdown}`, in nav order.
+
+    `review_changes` maps a review's date (ISO) to the plain-language changes since the
+    previous review's approved text (`slaengine.site.review_changes` works them out from git);
+    without it, the reviews page shows the `changes:` each review records.
+    """
+    site = Site(agreement, today, review_changes or {})
     out: dict[str, str] = {}
     for name, template, build in PAGES:
         out[f"{ROOT}/{name}"] = render_page(template, build(site))

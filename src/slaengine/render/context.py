@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 
@@ -38,6 +39,9 @@ class Site:
 
     agreement: Agreement
     today: date
+    # Per review date (ISO), the changes of meaning since the previous review's approved
+    # text, worked out by the diff; absent when that text could not be found.
+    review_changes: Mapping[str, list[str]] = field(default_factory=dict)
 
     @property
     def spec(self) -> AgreementSpec:

@@ -329,6 +329,7 @@ def reviews(site: Site) -> Page:
                            "on": a.on.isoformat(), "note": a.note} for a in review.approvals],
             "missing": [party_label(spec, p) for p in spec.parties if p not in signed],
             "changes": review.changes, "actions": actions,
+            "computed": site.review_changes.get(review.date.isoformat()),
             "next_review": review.next_review.isoformat() if review.next_review else None,
             "digest": code(short_digest(review.digest)) if review.digest else None,
             "current": review.digest == digest,
