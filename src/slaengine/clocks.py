@@ -193,22 +193,34 @@ class Clocks:
     def read(self, values: Mapping[str, Any], extras: tuple[bool, ...],
              now: float) -> tuple[Reading, ...]:
         """Every clock of one coerced lead as of `now` (epoch seconds)."""
+        return self.read_flagged(values, extras, now)[0]
+
+    def read_flagged(self, values: Mapping[str, Any], extras: tuple[bool, ...],
+                     now: float) -> tuple[tuple[Reading, ...], bool]:
+        """`read`, and whether any clock has bad data to report (see `stop_violations`):
+        the hot path then skips looking for it in the common case of none."""
         readings = []
-        get, instant = values.get, self.instant
+        flagged = False
+        get = values.get
         for clock in self.clocks:
             if clock.applies is not None and not extras[clock.applies]:
                 readings.append(NOT_APPLICABLE)
                 continue
             raw = get(clock.start)
-            start = raw.timestamp() if raw.__class__ is datetime else instant(raw)
+            if raw is None:
+                readings.append(NOT_STARTED)
+                continue
+            start = raw.timestamp() if raw.__class__ is datetime else self.instant(raw)
             if start is None:
                 readings.append(NOT_STARTED)
                 continue
             try:
-                readings.append(self._run(clock, values, start, now))
+                reading = self._run(clock, values, start, now)
             except ValueError:  # a start or due time before 1900 or after 2200
-                readings.append(OUT_OF_RANGE)
-        return tuple(readings)
+                reading = OUT_OF_RANGE
+            flagged = flagged or reading.out_of_range or bool(reading.ignored_stops)
+            readings.append(reading)
+        return tuple(readings), flagged
 
     def _run(self, clock: _Clock, values: Mapping[str, Any], start: float,
              now: float) -> Reading:

@@ -153,9 +153,10 @@ class Engine:
                   ) -> tuple[tuple[Reading, ...], Recycle | None, Credit | None,
                              tuple[Violation, ...]]:
         """The service-level clocks, recycling and guarantee credit of a placed lead."""
-        readings = self.clocks.read(values, extras, now) if self.clocks.names else _NO_READINGS
-        for name, reading in zip(self.clocks.names, readings, strict=True):
-            if reading.ignored_stops or reading.out_of_range:
+        readings, flagged = (self.clocks.read_flagged(values, extras, now) if self.clocks.names
+                             else (_NO_READINGS, False))
+        if flagged:
+            for name, reading in zip(self.clocks.names, readings, strict=True):
                 violations = (*violations, *self.clocks.stop_violations(name, reading, stage))
         if not self.recycling.active:
             return readings, None, None, violations
