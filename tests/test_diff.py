@@ -20,14 +20,11 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 from slaengine import ValidationResult, load_agreement, validate_folder
-from slaengine.cli import cli
 from slaengine.describe import allowance_text, short_label
-from slaengine.diagnostics import UsageError
 from slaengine.diff import Change, diff_agreements, leaf_effect
 from slaengine.digest import digest, dump_agreement
 from slaengine.impact import kpis_available, measure_impact
@@ -47,6 +44,7 @@ from strategies import (
     set_path,
     write_files,
 )
+from support import git, run_in
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
@@ -350,19 +348,6 @@ def test_any_rewritten_condition_tree_is_reported_in_place(data: Data,
 # ---------------------------------------------------------------- the command, on git refs
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.com",
-                           *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-def run(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, Result]:
-    """The command in this process; a usage error exits 2, as `slaengine` does."""
-    monkeypatch.chdir(cwd)
-    result = CliRunner().invoke(cli, args)
-    if isinstance(result.exception, UsageError):
-        return 2, result
-    return result.exit_code, result
 
 
 @pytest.fixture
@@ -382,20 +367,20 @@ def repo(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_diff_between_two_commits(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, result = run(["diff", "HEAD~1", "HEAD"], repo, monkeypatch)
+    code, result = run_in(["diff", "HEAD~1", "HEAD"], repo, monkeypatch)
     assert code == 0, result.output
     lines = result.stdout.splitlines()
     assert lines[0].startswith("HEAD~1 (2.2.0, ") and " → HEAD (2.2.0, " in lines[0]
     assert "  ~ MQL: engagement score at least 40 → at least 50  [narrows]" in lines
     assert lines[1].startswith("1 change; suggested version 3.0.0 (major change from 2.2.0: MQL")
     # HEAD defaults to the working folder, which is HEAD here: no change.
-    code, result = run(["diff", "HEAD"], repo, monkeypatch)
+    code, result = run_in(["diff", "HEAD"], repo, monkeypatch)
     assert code == 0 and "No change of meaning" in result.stdout
 
 
 def test_diff_of_a_ref_against_a_folder(repo: Path, tmp_path: Path,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
-    code, result = run(["diff", "HEAD~1", str(EXAMPLE), "--format", "json"], repo, monkeypatch)
+    code, result = run_in(["diff", "HEAD~1", str(EXAMPLE), "--format", "json"], repo, monkeypatch)
     assert code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["base"]["source"] == "HEAD~1" and len(doc["base"]["commit"]) == 40
@@ -415,14 +400,14 @@ def test_an_invalid_side_prints_its_errors_and_exits_1(
     path = repo / "agreement" / "definitions.yaml"
     path.write_text(path.read_text().replace("{definition: icp_fit}", "{definition: icp_fitt}"))
     git(repo, "commit", "-qam", "A typo")
-    code, result = run(["diff", "HEAD~1", "HEAD"], repo, monkeypatch)
+    code, result = run_in(["diff", "HEAD~1", "HEAD"], repo, monkeypatch)
     assert code == 1
     assert "HEAD:agreement/definitions.yaml:" in result.stderr
     assert "[unknown-definition]" in result.stderr
 
 
 def test_json_shape(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    code, result = run(["diff", "HEAD~1", "--format", "json"], repo, monkeypatch)
+    code, result = run_in(["diff", "HEAD~1", "--format", "json"], repo, monkeypatch)
     assert code == 0
     doc = json.loads(result.stdout)
     assert set(doc) == {"base", "head", "identical", "suggested_bump", "suggested_version",
@@ -441,7 +426,7 @@ def test_json_shape(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_markdown_is_one_comment_with_a_marker(repo: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
-    code, result = run(["diff", "HEAD~1", "--format", "markdown", "--leads", str(LEADS),
+    code, result = run_in(["diff", "HEAD~1", "--format", "markdown", "--leads", str(LEADS),
                         "--now", NOW], repo, monkeypatch)
     assert code == 0, result.output
     text = result.stdout
@@ -458,7 +443,7 @@ def test_impact_counts_equal_evaluating_both_versions(
         copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     edited(copy, ("definitions.yaml", "{score: engagement, gte: 40}",
                   "{score: engagement, gte: 50}"))
-    code, result = run(["diff", str(EXAMPLE), str(copy), "--leads", str(LEADS), "--now", NOW,
+    code, result = run_in(["diff", str(EXAMPLE), str(copy), "--leads", str(LEADS), "--now", NOW,
                         "--format", "json"], ROOT, monkeypatch)
     assert code == 0, result.output
     impact = json.loads(result.stdout)["impact"]
@@ -510,13 +495,13 @@ def test_impact_without_kpis_says_so(copy: Path, monkeypatch: pytest.MonkeyPatch
 def test_text_output_with_impact(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     edited(copy, ("definitions.yaml", "{score: engagement, gte: 40}",
                   "{score: engagement, gte: 50}"))
-    code, result = run(["diff", str(EXAMPLE), str(copy), "--leads", str(LEADS), "--now", NOW],
+    code, result = run_in(["diff", str(EXAMPLE), str(copy), "--leads", str(LEADS), "--now", NOW],
                        ROOT, monkeypatch)
     assert code == 0
     lines = result.stdout.splitlines()
     assert any(line.startswith("Impact on 2,000 leads from ") for line in lines)
     assert any(line.startswith("  MQL: ") and " lose it)" in line for line in lines)
     assert sum(" loses it: ✓ Engagement score is at least 40" in line for line in lines) == 3
-    code, result = run(["diff", str(EXAMPLE), str(copy), "--leads", "missing.jsonl"], ROOT,
+    code, result = run_in(["diff", str(EXAMPLE), str(copy), "--leads", "missing.jsonl"], ROOT,
                        monkeypatch)
     assert code == 2

@@ -14,30 +14,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner, Result
 
 from slaengine import validate_folder
-from slaengine.cli import cli
-from slaengine.diagnostics import UsageError
+from support import git, run_in
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
 HEADER = "# yaml-language-server: $schema=../../schema/review.schema.json\n"
 
 
-def git(repo: Path, *args: str) -> str:
-    done = subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.com",
-                           *args], cwd=repo, capture_output=True, text=True, check=True)
-    return done.stdout
-
-
-def run(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[int, Result]:
-    """The command in this process; a usage error exits 2, as `slaengine` does."""
-    monkeypatch.chdir(cwd)
-    result = CliRunner().invoke(cli, args)
-    if isinstance(result.exception, UsageError):
-        return 2, result
-    return result.exit_code, result
 
 
 def later_than_every_review(days: int) -> date:
@@ -71,7 +56,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "The example agreement")
     day = later_than_every_review(1)
-    code, result = run(["review", "new", "--today", day.isoformat(), "--kind", "scheduled"],
+    code, result = run_in(["review", "new", "--today", day.isoformat(), "--kind", "scheduled"],
                        root, monkeypatch)
     assert code == 0, result.output
     approve(root / "agreement" / "reviews" / f"{day}.yaml", day)
@@ -86,7 +71,7 @@ def test_review_new_scaffolds_a_review_that_loads(repo: Path,
     edit(definitions, "{score: engagement, gte: 40}", "{score: engagement, gte: 50}")
     git(repo, "commit", "-qam", "Raise the MQL threshold")
     day = later_than_every_review(10)
-    code, result = run(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
+    code, result = run_in(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
     assert code == 0, result.output
     path = repo / "agreement" / "reviews" / f"{day}.yaml"
     assert result.stdout.strip() == str(path.relative_to(repo))
@@ -111,14 +96,14 @@ def test_review_new_scaffolds_a_review_that_loads(repo: Path,
     assert "#  - {party: sales, name: Raj Patel, on: YYYY-MM-DD}" in text
     assert "reminder: the agreement says version 2.2.0" in result.stderr
     # Never over an existing file.
-    code, _ = run(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
+    code, _ = run_in(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
     assert code == 2 and path.read_text() == text
 
 
 def test_nothing_changed_suggests_the_same_version(repo: Path,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     day = later_than_every_review(200)
-    code, result = run(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
+    code, result = run_in(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
     assert code == 0, result.output
     data = yaml.safe_load((repo / "agreement" / "reviews" / f"{day}.yaml").read_text())
     approved = yaml.safe_load((repo / "agreement" / "reviews" /
@@ -132,7 +117,7 @@ def test_review_new_against_a_ref(repo: Path, monkeypatch: pytest.MonkeyPatch) -
          "{title: Duplicate of an existing lead, returns_to: disqualified}",
          "{title: Duplicate of an existing lead, returns_to: nurture}")
     day = later_than_every_review(10)
-    code, result = run(["review", "new", "--today", day.isoformat(), "--base", "HEAD"], repo,
+    code, result = run_in(["review", "new", "--today", day.isoformat(), "--base", "HEAD"], repo,
                        monkeypatch)
     assert code == 0, result.output
     data = yaml.safe_load((repo / "agreement" / "reviews" / f"{day}.yaml").read_text())
@@ -147,7 +132,7 @@ def test_approved_content_not_in_git_suggests_minor(tmp_path: Path,
     edit(folder / "definitions.yaml", "{score: engagement, gte: 40}",
          "{score: engagement, gte: 45}")
     day = later_than_every_review(3)
-    code, result = run(["review", "new", "--agreement", str(folder), "--today", day.isoformat()],
+    code, result = run_in(["review", "new", "--agreement", str(folder), "--today", day.isoformat()],
                        tmp_path, monkeypatch)
     assert code == 0, result.output
     text = (folder / "reviews" / f"{day}.yaml").read_text()
@@ -163,11 +148,11 @@ def test_both_approvals_pass_and_a_later_edit_fails(repo: Path,
     edit(agreement / "service-levels.yaml", "within: 24h", "within: 8h")
     git(repo, "commit", "-qam", "Faster first touch")
     day = later_than_every_review(10)
-    code, _ = run(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
+    code, _ = run_in(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
     assert code == 0
     review = agreement / "reviews" / f"{day}.yaml"
     # Before both leads sign, the check names who is missing.
-    code, result = run(["review", "status", "--require-approval", "--today", day.isoformat()],
+    code, result = run_in(["review", "status", "--require-approval", "--today", day.isoformat()],
                        repo, monkeypatch)
     assert code == 1
     assert (f"the review of {day} (version " in result.stdout
@@ -176,7 +161,7 @@ def test_both_approvals_pass_and_a_later_edit_fails(repo: Path,
     approve(review, day)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "Both leads approve")
-    code, result = run(["review", "status", "--require-approval", "--today", day.isoformat()],
+    code, result = run_in(["review", "status", "--require-approval", "--today", day.isoformat()],
                        repo, monkeypatch)
     assert code == 0, result.output
     assert "Content: matches the approved digest" in result.stdout
@@ -184,7 +169,7 @@ def test_both_approvals_pass_and_a_later_edit_fails(repo: Path,
     # One more edit, after the approval: named, in words.
     edit(agreement / "definitions.yaml", "{field: employee_count, gte: 20}",
          "{field: employee_count, gte: 25}")
-    code, result = run(["review", "status", "--require-approval", "--today", day.isoformat()],
+    code, result = run_in(["review", "status", "--require-approval", "--today", day.isoformat()],
                        repo, monkeypatch)
     assert code == 1
     assert "  - MQL: employee count at least 20 → at least 25" in result.stdout
@@ -192,7 +177,7 @@ def test_both_approvals_pass_and_a_later_edit_fails(repo: Path,
             in result.stdout)
     assert result.stdout.rstrip().endswith("MQL: employee count at least 20 → at least 25")
     # Without --require-approval it only reports.
-    code, _ = run(["review", "status", "--today", day.isoformat()], repo, monkeypatch)
+    code, _ = run_in(["review", "status", "--today", day.isoformat()], repo, monkeypatch)
     assert code == 0
 
 
@@ -202,13 +187,13 @@ def test_status_reports_an_overdue_review(repo: Path, monkeypatch: pytest.Monkey
         "next_review"]  # PyYAML reads it as a date
     assert isinstance(due, date)
     today = due + timedelta(days=12)
-    code, result = run(["review", "status", "--today", today.isoformat()], repo, monkeypatch)
+    code, result = run_in(["review", "status", "--today", today.isoformat()], repo, monkeypatch)
     assert code == 0
     assert f"Next review: due {due}, overdue by 12 days" in result.stdout
-    code, result = run(["review", "status", "--today", approved.isoformat()], repo, monkeypatch)
+    code, result = run_in(["review", "status", "--today", approved.isoformat()], repo, monkeypatch)
     assert "Next review: due " in result.stdout and " days" in result.stdout
     assert "overdue" not in result.stdout
-    code, result = run(["review", "status", "--today", today.isoformat(), "--format", "json",
+    code, result = run_in(["review", "status", "--today", today.isoformat(), "--format", "json",
                         "--require-approval"], repo, monkeypatch)
     assert code == 0
     doc = json.loads(result.stdout)

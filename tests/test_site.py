@@ -18,6 +18,7 @@ from click.testing import CliRunner
 
 from slaengine.cli import cli
 from slaengine.site import AgreementWatcher, navigation, write_pages
+from support import git
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
@@ -207,11 +208,6 @@ def test_serve_rerenders_when_the_agreement_changes(tmp_path: Path) -> None:
         os.killpg(process.pid, signal.SIGTERM)
         output = process.communicate(timeout=30)[0].decode()
     assert "re-rendered the agreement" in output, output
-
-
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args],
-                   cwd=repo, check=True, capture_output=True)
 
 
 def test_the_reviews_page_shows_what_changed_between_approved_texts(tmp_path: Path) -> None:

@@ -47,6 +47,17 @@ def seconds_value(seconds: float) -> int | float:
     return whole if whole == seconds else seconds
 
 
+def epoch_seconds(value: Any, tz: tzinfo) -> float | None:
+    """A coerced timestamp as epoch seconds; a date is midnight in `tz`; anything else None."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.timestamp()
+    if isinstance(value, date):
+        return datetime.combine(value, time(0), tz).timestamp()
+    return None
+
+
 def iso_utc(epoch: float) -> str:
     """`2026-11-20T09:00:00Z`."""
     return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")
@@ -182,13 +193,7 @@ class Clocks:
 
     def instant(self, value: Any) -> float | None:
         """A coerced timestamp as epoch seconds; a date is midnight in the agreement's zone."""
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value.timestamp()
-        if isinstance(value, date):
-            return datetime.combine(value, time(0), self.tz).timestamp()
-        return None
+        return epoch_seconds(value, self.tz)
 
     def read(self, values: Mapping[str, Any], extras: tuple[bool, ...],
              now: float) -> tuple[Reading, ...]:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ..calendars import BusinessCalendar
+from ..clocks import epoch_seconds
 from ..describe import field_label, kpi_formula
 from ..models.sections import Kpi, Target
 from .periods import PeriodRange, Periods
@@ -117,13 +118,7 @@ class Plan:
         self.cells: dict[tuple[str | None, str | None, bool], Cell] = {}
 
     def instant(self, value: Any) -> float | None:
-        if value is None:
-            return None
-        if isinstance(value, datetime):
-            return value.timestamp()
-        if isinstance(value, date):
-            return datetime.combine(value, time(0), self.tz).timestamp()
-        return None
+        return epoch_seconds(value, self.tz)
 
     def add(self, get: Any, extras: tuple[bool, ...], readings: Sequence[Any]) -> None:
         if self.where is not None and not extras[self.where]:
