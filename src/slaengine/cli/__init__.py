@@ -15,6 +15,7 @@ from .kpis import kpis_command
 from .report import report_command
 from .review import review_group
 from .site import site_group
+from .sql import sql_command
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -33,6 +34,7 @@ for command in (validate_command, test_command, explain_command, evaluate_comman
     cli.add_command(command)
 cli.add_command(check_command)
 cli.add_command(site_group)
+cli.add_command(sql_command)
 cli.add_command(diff_command)
 cli.add_command(review_group)
 cli.add_command(kpis_command)

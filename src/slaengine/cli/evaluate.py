@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import sys
 import time
 from collections.abc import Iterator
@@ -137,11 +138,11 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
                      explain: bool, engine_name: str, mapping_file: Path | None,
                      jobs_text: str) -> None:
     """Classify, score and place every lead of a file; one output record per input record."""
-    if engine_name != "python":
-        raise UsageError("the duckdb engine is not available yet; use --engine python")
     now = parse_now(now_text)
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file)
+    if engine_name == "duckdb":
+        _evaluate_with_duckdb(engine, leads_path, now, fmt, explain)
     path = Path(leads_path)
     size = file_size(path) if leads_path != "-" else None
     jobs = parse_jobs(jobs_text, size)
@@ -162,6 +163,28 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
             results = (_explained(engine, records, now) if explain
                        else engine.records(records, now))
             WRITERS[fmt](tally.count(results), out, engine)
+    click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
+    sys.exit(1 if tally.with_errors else 0)
+
+
+def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: str,
+                          explain: bool) -> None:
+    """The same records, computed by DuckDB from the compiled SQL (see `slaengine.duck`)."""
+    if explain:
+        raise UsageError("--explain needs --engine python (explanations interpret the "
+                         "condition tree in Python)")
+    try:  # DuckDB and sqlglot are optional (the `sql` extra)
+        evaluate_file = importlib.import_module("slaengine.duck").evaluate_file
+    except ImportError:
+        raise UsageError("the duckdb engine needs DuckDB and sqlglot: "
+                         "pip install 'slaengine[sql]'") from None
+
+    tally = Tally()
+    started = time.perf_counter()
+    records = evaluate_file(engine, leads_path, now)
+    sys.stdout.flush()
+    with open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False) as out:
+        WRITERS[fmt](tally.count(records), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
     sys.exit(1 if tally.with_errors else 0)
 

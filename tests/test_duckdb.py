@@ -1,0 +1,332 @@
+"""The DuckDB engine against the Python engine: the same records, byte for byte.
+
+(a) Seeded and handcrafted lead files (JSON Lines, CSV, Parquet) evaluated by
+`evaluate --engine duckdb` and by the Python engine give identical JSONL.
+(b) Random agreements and leads (`strategies.py`): the compiled SQL, run by DuckDB over a
+relation of the Python-coerced values, gives the Python evaluator's definitions, scores,
+bands, stages, owners, violation codes and service-level clocks.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import orjson
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
+import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+import slaengine
+from slaengine.cli import main
+from slaengine.clocks import epoch_seconds
+from slaengine.compiler.sql import CompiledSql, Unsupported, compile_decisions
+from slaengine.compiler.sql.tables import load_calendar_tables, years_for
+from slaengine.duck import DuckRun
+from slaengine.evaluator import Engine
+from slaengine.leads import read_leads
+from strategies import agreements
+from test_properties import engine_for, instants, leads_for
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW_TEXT = "2026-11-20T10:00:00+01:00"
+NOW = dt.datetime.fromisoformat(NOW_TEXT)
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from generate_leads import write_parquet  # type: ignore[import-not-found]  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def agreement() -> slaengine.Agreement:
+    return slaengine.load_agreement(ROOT / "agreement")
+
+
+def python_lines(engine: Engine, path: Path) -> list[bytes]:
+    return [orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS)
+            for r in engine.records(read_leads(path), NOW)]
+
+
+def duckdb_lines(engine: Engine, path: Path) -> list[bytes]:
+    return [orjson.dumps(r, option=orjson.OPT_NON_STR_KEYS)
+            for r in DuckRun(engine, path, NOW).records()]
+
+
+def assert_same(engine: Engine, path: Path) -> None:
+    want, got = python_lines(engine, path), duckdb_lines(engine, path)
+    assert len(got) == len(want)
+    for i, (g, w) in enumerate(zip(got, want, strict=True)):
+        assert orjson.loads(g) == orjson.loads(w), f"record {i + 1}"
+        assert g == w, f"record {i + 1}"
+
+
+# ---------------------------------------------------------------- (a) seeded samples
+
+
+@pytest.mark.parametrize("name", ["leads.jsonl", "leads.csv"])
+def test_example_exports(agreement: slaengine.Agreement, name: str) -> None:
+    assert_same(agreement.engine, ROOT / "examples" / name)
+
+
+def test_example_as_parquet(agreement: slaengine.Agreement, tmp_path: Path) -> None:
+    rows = [orjson.loads(line) for line in (ROOT / "examples/leads.jsonl").read_bytes()
+            .splitlines() if line.strip()]
+    path = tmp_path / "leads.parquet"
+    with open(path, "wb") as out:
+        write_parquet(rows, out)
+    assert_same(agreement.engine, path)
+
+
+def test_parquet_with_typed_timestamps(agreement: slaengine.Agreement, tmp_path: Path) -> None:
+    """Naive Parquet timestamps are wall time in the agreement's zone; aware ones instants."""
+    amsterdam = dt.timezone(dt.timedelta(hours=1))
+    table = pa.table({
+        "lead_id": ["P-1", "P-2", "P-3", "P-4"],
+        "mql_at": pa.array([dt.datetime(2026, 10, 25, 2, 30), dt.datetime(2026, 3, 29, 2, 30),
+                            dt.datetime(2026, 11, 19, 16, 59, 59, 500000), None],
+                           pa.timestamp("us")),
+        "sql_at": pa.array([dt.datetime(2026, 11, 2, 9, tzinfo=amsterdam), None, None,
+                            dt.datetime(2026, 11, 18, 23, 30, tzinfo=dt.UTC)],
+                           pa.timestamp("us", tz="UTC")),
+        "created_at": pa.array([dt.date(2026, 10, 25), dt.date(2026, 3, 29), None,
+                                dt.date(2026, 1, 1)], pa.date32()),
+        "employee_count": pa.array([50, 5001, None, 2**53], pa.int64()),
+        "amount": pa.array([1.5, float("nan"), None, 3.0], pa.float64()),
+        "demo_requested": pa.array([True, None, False, None], pa.bool_()),
+        "stage": ["mql", "sql", None, "opportunity"],
+    })
+    path = tmp_path / "typed.parquet"
+    pq.write_table(table, path)
+    assert_same(agreement.engine, path)
+
+
+def _handcrafted() -> list[dict[str, Any]]:
+    """Missing values, boundaries, unicode and timezone edge cases for the example agreement."""
+    base = {"industry": "software", "country": "NL", "source": "website",
+            "email_domain": "northwind-client.example", "created_at": "2026-09-01T08:00:00Z"}
+    window = dt.datetime(2026, 10, 21, 9, tzinfo=dt.UTC)  # now - 30d
+    rows: list[dict[str, Any]] = [
+        {"lead_id": "H-empty"},
+        {"lead_id": None, "employee_count": None, "industry": "   ", "stage": ""},
+        # between ends and the 30-day window's edges
+        {**base, "lead_id": "H-50", "employee_count": 50, "demo_requested": True,
+         "email_clicks": 5, "last_activity_at": window.isoformat()},
+        {**base, "lead_id": "H-5000", "employee_count": 5000, "demo_requested": True,
+         "email_clicks": 5, "last_activity_at": (window - dt.timedelta(seconds=1)).isoformat()},
+        {**base, "lead_id": "H-49", "employee_count": "49", "pricing_page_visits": 3,
+         "content_downloads": 3, "email_clicks": 20, "webinar_attended": "yes",
+         "seniority": "vp", "last_activity_at": "2026-10-21T10:00:00+01:00"},
+        {**base, "lead_id": "H-5001", "employee_count": "5,001", "demo_requested": " TRUE ",
+         "email_clicks": "10", "last_activity_at": "2026-11-20T09:00:00Z"},
+        {**base, "lead_id": "H-old", "employee_count": "1 200", "email_clicks": "1e1",
+         "last_activity_at": "2026-09-21T09:00:00Z", "job_title": "Data Intern"},
+        {**base, "lead_id": "H-older", "employee_count": "1200.0",
+         "last_activity_at": "2026-09-21 09:59:59.999999", "job_title": "Éintern"},
+        # unicode and word boundaries
+        {**base, "lead_id": "H-ü", "company": "Müller & Söhne GmbH 🚀", "job_title": "Ünternship",
+         "email_domain": "uni-köln.edu", "seniority": "c_level"},
+        {**base, "lead_id": "H-日本", "job_title": "STUDENT 学生", "email_domain": "example.EDU"},
+        {**base, "lead_id": "H-tab", "job_title": "\ttrainee\n", "industry": " fintech "},
+        # bad values: errors naming field, column and value
+        {**base, "lead_id": "H-bad", "employee_count": "n/a", "email_clicks": "12,5",
+         "demo_requested": "maybe", "last_activity_at": "31/10/2026", "amount": "1e400",
+         "mql_at": "2026-13-01T10:00:00Z", "webinar_attended": 2, "pricing_page_visits": 1.5},
+        {**base, "lead_id": "H-big", "employee_count": 2**53, "email_clicks": 9007199254740991,
+         "amount": "-1,234.50", "content_downloads": "+3", "demo_requested": 1},
+        {**base, "lead_id": 12345, "company": 1.5, "campaign": 100, "demo_requested": 0},
+        # timezones: the autumn fold, the spring gap, offsets, fractions, other spellings
+        {**base, "lead_id": "H-fold", "stage": "mql", "mql_at": "2026-10-25 02:30:00",
+         "first_touch_at": "2026-10-26T09:00:00.5+05:45"},
+        {**base, "lead_id": "H-gap", "stage": "mql", "mql_at": "2026-03-29 02:30:00",
+         "accepted_at": "2026-03-30t09:00:00z"},
+        {**base, "lead_id": "H-fraction", "stage": "mql", "mql_at": "2026-11-19T16:59:59.1234567Z",
+         "rejected_at": "2026-11-19T17:00:00,25+01:00"},
+        {**base, "lead_id": "H-iso", "mql_at": "20261120T0830Z", "sql_at": "2026-W47-1T10",
+         "created_at": "2026-11-02", "captured_at": "2026-W46"},
+        # clocks: Friday 17:30, Christmas, a stop before the start, stops out of order
+        {**base, "lead_id": "H-friday", "stage": "mql", "demo_requested": True,
+         "employee_count": 100, "mql_at": "2026-11-13T17:30:00+01:00",
+         "first_touch_at": "2026-11-16T09:15:00+01:00", "rejected_at": "2026-11-12T10:00:00Z"},
+        {**base, "lead_id": "H-xmas", "stage": "sql", "sql_at": "2026-12-23T16:00:00+01:00",
+         "opportunity_at": "2027-01-06T10:00:00+01:00", "lost_at": "2027-01-05T10:00:00+01:00"},
+        {**base, "lead_id": "H-event", "source": "event", "captured_at": "2026-11-18T08:00:00",
+         "delivered_at": None, "stage": "lead"},
+        # stages, dispositions, recycling and the guarantee
+        {**base, "lead_id": "H-unknown", "stage": "MQL "},
+        {**base, "lead_id": "H-nurture", "stage": "nurture", "recycled_at": "2026-11-01T10:00Z"},
+        {**base, "lead_id": "H-dq", "stage": "disqualified", "disposition": "foo"},
+        {**base, "lead_id": "H-credit", "stage": "sal", "mql_at": "2026-11-02T10:00:00Z",
+         "accepted_at": "2026-11-03T10:00:00Z", "disposition": "wrong_persona",
+         "last_activity_at": "2026-09-01T10:00:00Z"},
+        {**base, "lead_id": "H-recycle", "stage": "sql", "last_activity_at": "2026-09-01T10:00Z",
+         "need_confirmed": "y", "budget_confirmed": "t", "authority_confirmed": "1",
+         "timeline": "this_quarter"},
+    ]
+    return rows
+
+
+def _jsonl(rows: list[dict[str, Any]]) -> bytes:
+    lines = [orjson.dumps(r) for r in rows]
+    # an unreadable line, a line that is not an object, a blank line, NaN
+    lines[3:3] = [b'{"lead_id": "H-cut", "industry": "soft', b"[1, 2]", b"   ",
+                  b'{"lead_id": "H-nan", "amount": NaN}']
+    return b"\n".join(lines) + b"\n"
+
+
+def test_handcrafted_jsonl(agreement: slaengine.Agreement, tmp_path: Path) -> None:
+    path = tmp_path / "handcrafted.jsonl"
+    path.write_bytes(_jsonl(_handcrafted()))
+    assert_same(agreement.engine, path)
+
+
+def test_handcrafted_csv(agreement: slaengine.Agreement, tmp_path: Path) -> None:
+    rows = _handcrafted()
+    columns = sorted({k for r in rows for k in r})
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else str(row[c]) for c in columns])
+    text.write("extra,cells,than,the,header," + "," * len(columns) + "\n")
+    text.write("\n")
+    text.write("short-row\n")
+    path = tmp_path / "handcrafted.csv"
+    path.write_text(text.getvalue(), encoding="utf-8")
+    assert_same(agreement.engine, path)
+
+
+def test_cli_writes_the_same_bytes(agreement: slaengine.Agreement, tmp_path: Path,
+                                   capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    path = tmp_path / "handcrafted.jsonl"
+    path.write_bytes(_jsonl(_handcrafted()))
+    outputs = []
+    for engine in ("python", "duckdb"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["evaluate", "--leads", str(path), "--agreement", str(ROOT / "agreement"),
+                  "--now", NOW_TEXT, "--engine", engine, "--jobs", "1"])
+        assert exit_info.value.code == 1  # the file holds bad values
+        outputs.append(capfdbinary.readouterr().out)
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count(b"\n") == len(_handcrafted()) + 3
+
+
+# ---------------------------------------------------------------- (b) random agreements
+
+_ARROW = {"string": pa.string(), "integer": pa.int64(), "number": pa.float64(),
+          "boolean": pa.bool_(), "date": pa.date32(), "datetime": pa.timestamp("us", tz="UTC"),
+          "list": pa.list_(pa.string())}
+
+
+def arrow_value(kind: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if kind == "list":  # text items only: SQL compares list items as text
+        return [v if isinstance(v, str) else None for v in value]
+    if kind == "number":
+        return float(value)
+    return value
+
+
+def relation(con: Any, engine: Engine, leads: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Register the leads, coerced by the Python coercer, as the typed relation `leads`."""
+    values = [engine.coerce(lead)[0] for lead in leads]
+    spec = engine.spec
+    columns = {name: [arrow_value(f.type, v.get(name)) for v in values]
+               for name, f in spec.fields.items()}
+    schema = pa.schema([(n, _ARROW[f.type]) for n, f in spec.fields.items()]
+                       + [("_row", pa.int64())])
+    table = pa.table({**columns, "_row": list(range(1, len(leads) + 1))}, schema=schema)
+    con.register("leads", table)
+    return values
+
+
+def clock_years(engine: Engine, values: list[dict[str, Any]], now: dt.datetime
+                ) -> tuple[int, int]:
+    spec = engine.spec
+    fields = {f for level in spec.service_levels.values() for f in (level.start, *level.stop)}
+    years = [now.year]
+    for value in values:
+        for name in fields:
+            epoch = epoch_seconds(value.get(name), engine.tz)
+            if epoch is not None:
+                years.append(dt.datetime.fromtimestamp(epoch, dt.UTC).year)
+    return years_for(spec, min(years), max(years))
+
+
+def run_sql(engine: Engine, leads: list[dict[str, Any]], now: dt.datetime
+            ) -> tuple[CompiledSql, list[dict[str, Any]]] | None:
+    con = duckdb.connect()
+    con.execute("SET TimeZone = 'UTC'")
+    values = relation(con, engine, leads)
+    try:
+        compiled = compile_decisions(engine.spec, now, version=engine.version,
+                                     digest=engine.digest, years=clock_years(engine, values, now),
+                                     float_values={})
+    except Unsupported as exc:
+        event(f"refused: {exc.construct[:40]}")
+        return None
+    load_calendar_tables(con, compiled, engine.spec.timezone)
+    names = [c.name for c in compiled.columns if c.kind != "sl_due_at"]
+    cursor = con.execute(f"SELECT {', '.join(repr(n).replace(chr(39), chr(34)) for n in names)}"
+                         f" FROM ({compiled.sql(pretty=False)}) ORDER BY 1")
+    return compiled, [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def same_number(got: Any, want: Any) -> bool:
+    if isinstance(want, float) and math.isnan(want):
+        return isinstance(got, float) and math.isnan(got)
+    if got == want:
+        return True
+    # Documented: a score mixing fractions with whole numbers past 2**53 sums as doubles.
+    return abs(float(want)) > 2**53 and math.isclose(float(got), float(want), rel_tol=1e-15)
+
+
+def assert_rows_match(engine: Engine, compiled: CompiledSql, rows: list[dict[str, Any]],
+                      leads: list[dict[str, Any]], now: dt.datetime) -> None:
+    clock_names = list(engine.spec.service_levels)
+    for row, lead in zip(rows, leads, strict=True):
+        decision = engine.evaluate(lead, now)
+        for name, verdict in decision.verdicts.items():
+            assert row[f"def_{name}"] is verdict, name
+        for name, value in decision.score_values.items():
+            got = row[f"score_{name}"]
+            assert same_number(float(got) if not isinstance(got, int | float) else got, value), \
+                name
+            assert row[f"band_{name}"] == decision.band_values[name], name
+        assert row["stage"] == decision.stage
+        assert row["owner"] == decision.owner
+        assert list(row["violations"]) == [v.code for v in decision.violations]
+        for i, name in enumerate(clock_names):
+            reading = decision.readings[i]
+            assert row[f"sl_{name}_status"] == reading.status, name
+            if reading.due is not None and reading.elapsed is not None:
+                due_us = row[compiled.internal[f"due:{name}"]]
+                assert abs(due_us / 1e6 - reading.due) < 1e-6, name
+                assert math.isclose(row[f"sl_{name}_elapsed_s"], reading.elapsed,
+                                    abs_tol=1e-6), name
+
+
+RANDOM = settings(max_examples=int(os.environ.get("SLAENGINE_SQL_EXAMPLES", "60")), deadline=None, suppress_health_check=[
+    HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+
+
+@RANDOM
+@given(st.data())
+def test_random_agreements_on_duckdb(data: st.DataObject) -> None:
+    agreement = data.draw(agreements())
+    engine = engine_for(agreement)
+    now = data.draw(instants)
+    leads = [data.draw(leads_for(agreement, now)) for _ in range(6)]
+    result = run_sql(engine, leads, now)
+    if result is None:
+        return
+    compiled, rows = result
+    event("with clocks" if compiled.tables else "without calendar clocks")
+    assert_rows_match(engine, compiled, rows, leads, now)
