@@ -308,3 +308,31 @@ def test_sql_command_view_and_calendar(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as exit_info:
         main(["sql", "--years", "2030-2020", *main_args])
     assert exit_info.value.code == 2
+
+
+def test_emitted_calendar_tables_and_query_run_on_duckdb(
+        agreement: slaengine.Agreement) -> None:
+    """The user's path: run `--what calendar`'s statements, then the decisions query."""
+    from slaengine.leads import read_leads  # noqa: PLC0415
+
+    engine = agreement.engine
+    now = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    leads = [dict(r.data) for r in read_leads(ROOT / "examples/leads.jsonl")
+             if r.data is not None][:300]
+    con = duckdb.connect()
+    relation(con, engine, leads)
+    d = dialect("duckdb")
+    compiled = compile_decisions(agreement.spec, now, version=agreement.version,
+                                 digest=agreement.digest, years=(2025, 2028))
+    for statement in calendar_statements(agreement.spec, d, (2025, 2028), "slaengine_", False):
+        con.execute(d.render(statement, pretty=False))
+    names = [c.name for c in compiled.columns if c.kind != "sl_due_at"]
+    rows = con.execute(f"SELECT {', '.join(chr(34) + n + chr(34) for n in names)} FROM "
+                       f"({compiled.sql(pretty=False)})").fetchall()
+    for lead, row in zip(leads, rows, strict=True):
+        got = dict(zip(names, row, strict=True))
+        decision = engine.evaluate(lead, now)
+        assert got["stage"] == decision.stage
+        for name, clock in decision.service_levels.items():
+            assert got[f"sl_{name}_status"] == clock.status, (lead.get("id"), name)
+            assert got[f"sl_{name}_elapsed_s"] == clock.elapsed_s, (lead.get("id"), name)
