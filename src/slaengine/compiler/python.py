@@ -21,6 +21,7 @@ from typing import Any
 from ..diagnostics import Location
 from ..loader import LoadedAgreement, PathKey
 from ..models import AgreementSpec
+from ..models.agreement import references
 from ..models.conditions import (
     AllCondition,
     AnyCondition,
@@ -29,7 +30,6 @@ from ..models.conditions import (
     FieldCondition,
     NotCondition,
     ScoreCondition,
-    walk,
 )
 from ..models.sections import Band, PerValueRule, PointsRule
 from .literals import INT64_MAX, Prepared, local_today, prepare, widen_score
@@ -275,27 +275,11 @@ class _Compiler:
         done: list[tuple[str, str]] = []
         seen: set[tuple[str, str]] = set()
 
-        def deps(node: tuple[str, str]) -> list[tuple[str, str]]:
-            kind, name = node
-            roots: list[Condition] = []
-            if kind == "definition":
-                roots = [self.spec.definitions[name].when]
-            else:
-                roots = [r.when for r in self.spec.scores[name].rules if isinstance(r, PointsRule)]
-            found = []
-            for root in roots:
-                for sub, _ in walk(root):
-                    if isinstance(sub, DefinitionCondition):
-                        found.append(("definition", sub.definition))
-                    elif isinstance(sub, ScoreCondition):
-                        found.append(("score", sub.score))
-            return found
-
         def visit(node: tuple[str, str]) -> None:
             if node in seen:
                 return
             seen.add(node)
-            for dep in deps(node):
+            for dep in references(self.spec, node):
                 visit(dep)
             done.append(node)
 

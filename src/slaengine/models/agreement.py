@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field
 
 from .common import FieldName, Identifier, IsoDate, StrictModel, Text
-from .conditions import Condition, walk
+from .conditions import Condition, DefinitionCondition, ScoreCondition, walk
 from .sections import (
     Calendar,
     Definition,
@@ -17,6 +17,7 @@ from .sections import (
     Kpi,
     LeadGuarantee,
     Party,
+    PointsRule,
     RecycleRule,
     ReviewPolicy,
     Score,
@@ -85,3 +86,21 @@ def condition_nodes(spec: AgreementSpec) -> Iterator[tuple[Condition, ConditionP
     for root, root_path in condition_roots(spec):
         for node, rel in walk(root):
             yield node, root_path + rel
+
+
+Node = tuple[str, str]  # ("definition" | "score", name)
+
+
+def references(spec: AgreementSpec, node: Node) -> list[Node]:
+    """The definitions and scores a definition's condition, or a score's rules, refer to."""
+    kind, name = node
+    roots = ([spec.definitions[name].when] if kind == "definition" else
+             [r.when for r in spec.scores[name].rules if isinstance(r, PointsRule)])
+    found: list[Node] = []
+    for root in roots:
+        for sub, _ in walk(root):
+            if isinstance(sub, DefinitionCondition):
+                found.append(("definition", sub.definition))
+            elif isinstance(sub, ScoreCondition):
+                found.append(("score", sub.score))
+    return found

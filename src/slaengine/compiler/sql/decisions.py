@@ -17,8 +17,7 @@ from zoneinfo import ZoneInfo
 import sqlglot.expressions as exp
 
 from ...models import AgreementSpec
-from ...models.conditions import DefinitionCondition, ScoreCondition, walk
-from ...models.sections import PointsRule
+from ...models.agreement import references
 from .calendar import CalendarTable, build
 from .clocks import ClockCompiler, ClockOutput
 from .conditions import ConditionCompiler
@@ -69,23 +68,10 @@ def _levels(spec: AgreementSpec) -> list[list[tuple[str, str]]]:
     """Definitions and scores grouped by dependency depth (validation rules out cycles)."""
     level: dict[tuple[str, str], int] = {}
 
-    def deps(node: tuple[str, str]) -> list[tuple[str, str]]:
-        kind, name = node
-        roots = ([spec.definitions[name].when] if kind == "definition" else
-                 [r.when for r in spec.scores[name].rules if isinstance(r, PointsRule)])
-        found = []
-        for root in roots:
-            for sub, _ in walk(root):
-                if isinstance(sub, DefinitionCondition):
-                    found.append(("definition", sub.definition))
-                elif isinstance(sub, ScoreCondition):
-                    found.append(("score", sub.score))
-        return found
-
     def visit(node: tuple[str, str]) -> int:
         if node not in level:
             level[node] = 0  # guards against a cycle validation would have refused
-            level[node] = 1 + max((visit(d) for d in deps(node)), default=0)
+            level[node] = 1 + max((visit(d) for d in references(spec, node)), default=0)
         return level[node]
 
     for name in spec.scores:
