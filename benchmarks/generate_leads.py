@@ -40,6 +40,7 @@ import random
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import IO, Any, Final
 from zoneinfo import ZoneInfo
@@ -411,11 +412,27 @@ def write_csv(leads: Iterable[dict[str, Any]], out: IO[bytes]) -> int:
     return count
 
 
-def write_parquet(leads: Iterable[dict[str, Any]], out: IO[bytes], batch: int = 65_536) -> int:
+def instant(text: str) -> datetime | None:
+    """A timestamp spelling (`_spell`) as an aware UTC datetime; None for a bad value."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T"))
+    except ValueError:
+        return None
+    if moment.tzinfo is None:  # the naive spelling is local time
+        moment = moment.replace(tzinfo=_AMSTERDAM)
+    return moment.astimezone(UTC)
+
+
+def write_parquet(leads: Iterable[dict[str, Any]], out: IO[bytes], batch: int = 65_536,
+                  typed_timestamps: bool = False) -> int:
+    """Leads as Parquet. Timestamps are text, as a CRM export spells them, or with
+    `typed_timestamps` a `TIMESTAMP` (UTC) column, as a warehouse table holds them (a value
+    that is not a timestamp is then null)."""
     pa: Any = importlib.import_module("pyarrow")  # optional: only Parquet output needs it
     pq: Any = importlib.import_module("pyarrow.parquet")
 
-    arrow_types = {"string": pa.string(), "datetime": pa.string(), "integer": pa.int64(),
+    stamp = pa.timestamp("us", tz="UTC") if typed_timestamps else pa.string()
+    arrow_types = {"string": pa.string(), "datetime": stamp, "integer": pa.int64(),
                    "number": pa.float64(), "boolean": pa.bool_()}
     schema = pa.schema([(name, arrow_types[kind]) for name, kind in FIELDS.items()])
     checks: dict[str, tuple[type, ...]] = {"string": (str,), "datetime": (str,),
@@ -428,6 +445,8 @@ def write_parquet(leads: Iterable[dict[str, Any]], out: IO[bytes], batch: int = 
         # A value that does not fit a typed column (`n/a` as an integer) is null in Parquet.
         if value is None or (isinstance(value, bool) and kind != "boolean"):
             return None
+        if kind == "datetime" and typed_timestamps:
+            return instant(value) if isinstance(value, str) else None
         return value if isinstance(value, checks[kind]) else None
 
     with pq.ParquetWriter(out, schema, compression="zstd") as writer:
@@ -442,11 +461,13 @@ def write_parquet(leads: Iterable[dict[str, Any]], out: IO[bytes], batch: int = 
     return count
 
 
-WRITERS: Final = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet}
+WRITERS: Final = {"jsonl": write_jsonl, "csv": write_csv, "parquet": write_parquet,
+                  "parquet-typed": partial(write_parquet, typed_timestamps=True)}
 
 
 def write_leads(path: Path | str, n: int, seed: int = 7, fmt: str | None = None) -> int:
-    """Write `n` leads to `path` (`-` is stdout); the format comes from the suffix by default.
+    """Write `n` leads to `path` (`-` is stdout); the format comes from the suffix by default
+    (`parquet-typed`: Parquet with timestamp columns, not text).
 
     A file is written beside its final name and renamed into place when complete, so an
     interrupted run never leaves a truncated file under the final name.
@@ -459,13 +480,13 @@ def write_leads(path: Path | str, n: int, seed: int = 7, fmt: str | None = None)
         return count
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    unfinished = target.with_name(f".{target.name}.{os.getpid()}.partial")
     try:
-        with open(partial, "wb", buffering=1 << 20) as handle:
+        with open(unfinished, "wb", buffering=1 << 20) as handle:
             count = writer(generate(n, seed), handle)
-        os.replace(partial, target)
+        os.replace(unfinished, target)
     finally:
-        partial.unlink(missing_ok=True)
+        unfinished.unlink(missing_ok=True)
     return count
 
 
@@ -479,7 +500,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.n < 0:
         parser.error("--n must be at least 0")
-    if args.format == "parquet" and args.out == "-":
+    if args.format and args.format.startswith("parquet") and args.out == "-":
         parser.error("Parquet needs a file: give --out")
     count = write_leads(args.out, args.n, args.seed, args.format)
     if args.out != "-":

@@ -18,7 +18,7 @@ import sqlglot.expressions as exp
 
 from ...models import AgreementSpec
 from ...models.agreement import references
-from .calendar import CalendarTable, build
+from .calendar import CalendarTable, build, midnights
 from .clocks import ClockCompiler, ClockOutput
 from .conditions import ConditionCompiler
 from .dialects import Dialect, dialect
@@ -55,6 +55,8 @@ class CompiledSql:
     years: tuple[int, int]
     needs_midnights: bool
     internal: dict[str, str] = field(default_factory=dict)
+    # With inline lookups: variable name -> (lookup table, column) its list holds.
+    variables: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def sql(self, pretty: bool = True) -> str:
         return self.dialect.render(self.tree, pretty)
@@ -89,7 +91,7 @@ class DecisionCompiler:
                  years: tuple[int, int], relation: str, prefix: str,
                  float_values: Mapping[str, str] | None, passthrough: Sequence[str],
                  version: str, digest: str, values: Sequence[str] = (),
-                 micros: bool = False):
+                 micros: bool = False, inline_lookups: bool = False,):
         self.spec, self.d, self.years = spec, d, years
         self.now = now.astimezone(UTC)
         self.tz = ZoneInfo(spec.timezone)
@@ -100,6 +102,11 @@ class DecisionCompiler:
         self.micros = micros
         self.version, self.digest = version, digest
         self.q = Query(d)
+        self.variables: dict[str, tuple[str, str]] = {}
+        if inline_lookups:
+            if d.name != "duckdb":
+                raise ValueError("inline lookups read DuckDB variables")
+            self.q.inline = self.lookup
         self.q.reserve([*spec.fields, ROW, *self.passthrough, *(float_values or {}).values()])
         self.check_names()
         self.def_cols: dict[str, str] = {}
@@ -118,6 +125,17 @@ class DecisionCompiler:
 
     def table_name(self, name: str) -> str:
         return f"{self.prefix}{name}"
+
+    def lookup(self, table: str, column: str, key: Expr) -> tuple[str, Expr]:
+        """Where a lookup table's column is read with `inline_lookups`: the list variable
+        and the key's 1-based index (every table's key counts up from 0, the midnights' dates
+        from their first day)."""
+        variable = f"{table}__{column}"
+        self.variables[variable] = (table, column)
+        if table == self.table_name("midnights"):
+            first = midnights(self.spec.timezone, *self.years)[0][0]
+            key = exp.Sub(this=key, expression=self.d.date(first.isoformat()))
+        return variable, exp.Add(this=exp.Paren(this=key), expression=exp.Literal.number(1))
 
     def conditions(self) -> ConditionCompiler:
         return ConditionCompiler(
@@ -230,9 +248,10 @@ class DecisionCompiler:
             cols += [(Column(p, "internal"), q.col(p)) for p in self.passthrough]
             cols += [(Column(f"_value_{v}", "internal", v), q.col(v)) for v in self.values]
         self.check_output([c for c, _ in cols])
-        tree = q.finish([(c.name, e) for c, e in cols], ROW)
+        # Without joins DuckDB keeps the rows in input order: no sort needed.
+        tree = q.finish([(c.name, e) for c, e in cols], None if q.inline else ROW)
         return CompiledSql(tree, self.d, [c for c, _ in cols], tables, self.years,
-                           clocks.needs_midnights(), internal)
+                           clocks.needs_midnights(), internal, dict(self.variables))
 
     def check_output(self, columns: list[Column]) -> None:
         seen: set[str] = set()
@@ -249,7 +268,8 @@ def compile_decisions(spec: AgreementSpec, now: datetime, *, version: str, diges
                       relation: str = "leads", prefix: str = TABLE_PREFIX,
                       float_values: Mapping[str, str] | None = None,
                       passthrough: Sequence[str] = (), values: Sequence[str] = (),
-                      datetime_micros: bool = False) -> CompiledSql:
+                      datetime_micros: bool = False,
+                      inline_lookups: bool = False) -> CompiledSql:
     """The decisions of every lead in `relation`, as of `now` (an aware datetime).
 
     `years` is the range of local years the calendar tables cover (see `calendar.py`);
@@ -257,6 +277,8 @@ def compile_decisions(spec: AgreementSpec, now: datetime, *, version: str, diges
     read as a fraction (so a score's JSON type matches Python's), and `passthrough`
     columns are carried to the result unchanged, and `datetime_micros` says the relation holds
     datetime fields as epoch microseconds (BIGINT): all three are for the embedded engine.
+    So is `inline_lookups`: calendar tables read as DuckDB list variables (see
+    `load_calendar_tables`) instead of joined, and rows left in input order, unsorted.
     """
     d = dialect(dialect_name)
     if now.tzinfo is None:
@@ -264,7 +286,7 @@ def compile_decisions(spec: AgreementSpec, now: datetime, *, version: str, diges
     try:
         compiler = DecisionCompiler(spec, d, now, years or default_years(now), relation,
                                     prefix, float_values, passthrough, version, digest,
-                                    values, datetime_micros)
+                                    values, datetime_micros, inline_lookups)
         return compiler.compile()
     except Unsupported as exc:
         raise exc if exc.dialect else exc.in_dialect(d.name) from None

@@ -3,16 +3,23 @@
 Every step is `SELECT p.*, <new columns> FROM <previous step> AS p [LEFT JOIN ...]`, so a
 column computed once (a definition, a score, a clock's start) is read by name afterwards.
 Column names are allocated so that they never collide with the lead's fields.
+
+A lookup table is joined (`LEFT JOIN table ON table.key = <expression>`), or, when the query
+has `inline` lookups (the embedded DuckDB engine), read as a list held in a variable and
+indexed by the key: a query without joins keeps the input's row order in DuckDB, so its
+result needs no sort. Each list is brought in once, as a column of its own step (a
+constant per chunk), and indexed from there: DuckDB builds a constant list afresh for every
+call that names the variable, which would cost its length on every lookup of every chunk.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import sqlglot.expressions as exp
 
-from .dialects import Dialect
+from .dialects import Dialect, anon
 
 Expr = exp.Expr
 PREVIOUS = "p"
@@ -25,11 +32,18 @@ class Join:
     on: Expr
 
 
+# (table, column, key expression) -> (the variable holding that column as a list, the key's
+# 1-based index in it).
+Lookup = Callable[[str, str, Expr], tuple[str, Expr]]
+
+
 @dataclass
 class Query:
     d: Dialect
     used: set[str] = field(default_factory=set)
     steps: list[tuple[str, exp.Select]] = field(default_factory=list)
+    inline: Lookup | None = None
+    lists: dict[str, str] = field(default_factory=dict)  # variable -> its list column
 
     def reserve(self, names: Iterable[str]) -> None:
         for name in names:
@@ -70,6 +84,12 @@ class Query:
         """A step with the previous step's columns and `columns` (name, expression)."""
         if not columns:
             return
+        if self.inline is not None and joins:
+            known = set(self.lists)
+            columns = [(n, self.inlined(e, joins)) for n, e in columns]
+            joins = ()
+            self.add([(self.lists[v], anon("GETVARIABLE", exp.Literal.string(v)))
+                      for v in self.lists if v not in known])
         star = exp.Column(this=exp.Star(), table=self.d.ident(PREVIOUS))
         select = exp.select(star, *(exp.alias_(e, self.d.ident(n)) for n, e in columns))
         select = select.from_(self.table(self.current, PREVIOUS))
@@ -78,10 +98,36 @@ class Query:
                                  join_type="LEFT")
         self.steps.append((self.step_name(), select))
 
-    def finish(self, columns: Sequence[tuple[str, Expr]], order_by: str) -> exp.Select:
+    def inlined(self, value: Expr, joins: Sequence[Join]) -> Expr:
+        """`value` with each joined table's columns read through `inline` instead."""
+        keys: dict[str, tuple[str, Expr]] = {}
+        for join in joins:
+            on = join.on
+            assert isinstance(on, exp.EQ) and isinstance(on.this, exp.Column)
+            keys[join.alias] = (join.table, on.expression)
+
+        def swap(node: exp.Expr) -> exp.Expr:
+            if isinstance(node, exp.Column) and node.table in keys:
+                table, key = keys[node.table]
+                assert self.inline is not None
+                variable, index = self.inline(table, node.name, key.copy())
+                if variable not in self.lists:
+                    self.lists[variable] = self.name(f"list__{variable}")
+                # A list index below 1 counts from the end: a key before the first reads NULL.
+                return exp.Case(ifs=[exp.If(
+                    this=exp.GTE(this=index, expression=exp.Literal.number(1)),
+                    true=anon("LIST_EXTRACT", self.col(self.lists[variable]), index.copy()))])
+            return node
+
+        return value.transform(swap)
+
+    def finish(self, columns: Sequence[tuple[str, Expr]], order_by: str | None) -> exp.Select:
+        """The final SELECT over the steps, ordered by `order_by` (None: in the order the
+        steps keep, for a query without joins on an engine that keeps it)."""
         select = exp.select(*(exp.alias_(e, self.d.ident(n)) for n, e in columns))
-        select = select.from_(self.table(self.current, PREVIOUS)).order_by(
-            self.col(order_by))
+        select = select.from_(self.table(self.current, PREVIOUS))
+        if order_by is not None:
+            select = select.order_by(self.col(order_by))
         ctes = [exp.CTE(this=query, alias=exp.TableAlias(this=self.d.ident(name)))
                 for name, query in self.steps]
         select.set("with_", exp.With(expressions=ctes))

@@ -84,16 +84,24 @@ def calendar_statements(spec: AgreementSpec, d: Dialect, years: tuple[int, int],
 
 def load_calendar_tables(con: Any, compiled: Any, timezone: str) -> None:
     """Create the calendar lookup tables (and the midnights table) a `CompiledSql` joins,
-    on a DuckDB connection."""
+    on a DuckDB connection, and the list variables it reads instead when its lookups are
+    inline (`compiled.variables`)."""
+    loaded: dict[str, tuple[list[str], Sequence[Sequence[Any]]]] = {}
     for table in compiled.tables.values():
-        columns = {"days": day_columns(table), "due": due_columns(table),
-                   "bdays": BDAY_COLUMNS}
-        for suffix, (_, rows) in table_rows(table).items():
-            _load(con, f"slaengine_calendar_{table.name}_{suffix}", columns[suffix],
-                  ["BIGINT"] * len(columns[suffix]), rows)
+        for suffix, (columns, rows) in table_rows(table).items():
+            name = f"slaengine_calendar_{table.name}_{suffix}"
+            _load(con, name, columns, ["BIGINT"] * len(columns), rows)
+            loaded[name] = (columns, rows)
     if compiled.needs_midnights:
-        _load(con, "slaengine_midnights", MIDNIGHT_COLUMNS, ["DATE", "BIGINT"],
-              midnights(timezone, *compiled.years))
+        rows = midnights(timezone, *compiled.years)
+        _load(con, "slaengine_midnights", MIDNIGHT_COLUMNS, ["DATE", "BIGINT"], rows)
+        loaded["slaengine_midnights"] = (MIDNIGHT_COLUMNS, rows)
+    for variable, (name, column) in compiled.variables.items():
+        columns, rows = loaded[name]
+        # The list's i-th item is the row of key i - 1: keys count up from 0 (dates by day).
+        assert all(row[0] == i for i, row in enumerate(rows)) or name.endswith("midnights")
+        index = columns.index(column)
+        con.execute(f"SET VARIABLE {variable} = ?::BIGINT[]", [[row[index] for row in rows]])
 
 
 def _load(con: Any, name: str, columns: list[str], types: list[str], rows: Any) -> None:
@@ -157,7 +165,23 @@ def needed_fields(spec: Any) -> list[str]:
     if spec.lead_guarantee is not None:
         found.add(spec.lead_guarantee.handoff)
     found.update(n for n, f in spec.fields.items() if f.key)
+    found.update(kpi_fields(spec))
     return [n for n in spec.fields if n in found]
+
+
+def kpi_fields(spec: Any) -> set[str]:
+    """The fields the KPIs and calibrations measure, group by or place in time."""
+    found: set[str] = set()
+    for kpi in spec.kpis.values():
+        percentile = kpi.percentile
+        duration = kpi.median_duration or (percentile.duration if percentile else None)
+        found.update(f for f in (kpi.cohort, kpi.group_by, kpi.sum, kpi.average, kpi.median,
+                                 percentile.field if percentile else None) if f)
+        if duration is not None:
+            found.update((duration.from_, duration.to))
+    found.update(s.calibration.cohort for s in spec.scores.values()
+                 if s.calibration is not None and s.calibration.cohort)
+    return found
 
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
