@@ -664,7 +664,7 @@ def test_kpis_calibration_shows_the_bands(capsys: pytest.CaptureFixture[str]) ->
 
 
 @pytest.mark.parametrize(("args", "message"), [
-    (("--engine", "duckdb"), "not available yet"),
+    (("--engine", "duckdb", "--leads", "-"), "the duckdb engine reads files"),
     (("--period", "2026-13"), "is not a period"),
 ])
 def test_kpis_usage_errors_exit_2(capsys: pytest.CaptureFixture[str], args: tuple[str, ...],

@@ -12,7 +12,7 @@ values SQL found. Records DuckDB cannot read as the Python reader does (see
 from __future__ import annotations
 
 import importlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -35,6 +35,7 @@ from .compiler.sql.zones import set_zone
 from .diagnostics import UsageError
 from .evaluator import Engine
 from .leads import RawRecord, detect_format, read_leads
+from .models.conditions import Condition
 from .recycling import Credit, Recycle
 from .violations import Violation
 
@@ -66,7 +67,9 @@ class DuckRun:
     """One lead file evaluated by DuckDB: set up, then iterate `records()`."""
 
     def __init__(self, engine: Engine, path: Path | str, now: datetime,
-                 years: tuple[int, int] | None = None, threads: int | None = None):
+                 years: tuple[int, int] | None = None, threads: int | None = None, *,
+                 extra_columns: Callable[[Mapping[str, Coerced]],
+                                         Mapping[str, Condition | str]] | None = None):
         duckdb = _duckdb()
         self.engine, self.path = engine, Path(path)
         self.now = engine.instant(now)
@@ -93,7 +96,8 @@ class DuckRun:
             engine.spec, self.now, version=engine.version, digest=engine.digest,
             years=self.years, relation="leads", float_values=floats, passthrough=passthrough,
             values=[disposition] if disposition else [], datetime_micros=True,
-            inline_lookups=True)
+            inline_lookups=True,
+            extra_columns=extra_columns(self.coerced) if extra_columns else None)
         self.load_tables()
         self.names = [c.name for c in self.compiled.columns if c.kind != "sl_due_at"]
 

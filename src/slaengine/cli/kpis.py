@@ -3,13 +3,16 @@
 One pass over the leads builds a `KpiReport` (`slaengine.kpis`); a renderer per format turns it
 into a terminal table, Markdown (the meeting notes, an issue) or JSON (scripts). `--format
 json` writes KPI ids as the only top-level keys (DESIGN.md's contract); with `--calibration`
-it writes `{"kpis": {...}, "calibration": {score: {...}}}` instead. Exit 0, also when records
-carry errors (they are counted in the header); 1 when the agreement is invalid; 2 for bad
-usage (an unknown `--period`, `--engine duckdb`, an unreadable lead file).
+it writes `{"kpis": {...}, "calibration": {score: {...}}}` instead. `--engine duckdb` builds
+the same report from the KPI query run by DuckDB on the file (`slaengine.duckkpis`). Exit 0,
+also when records carry errors (they are counted in the header); 1 when the agreement is
+invalid; 2 for bad usage (an unknown `--period`, an unreadable lead file, a KPI the duckdb
+engine cannot compute as Python does, named).
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 from collections.abc import Callable
@@ -269,8 +272,6 @@ def kpis_command(leads_path: str, agreement_dir: Path, now_text: str | None,
                  period_text: str | None, fmt: str, calibration: bool,
                  mapping_file: Path | None, engine_name: str) -> None:
     """The shared KPIs with their targets, by period and group; optionally the calibration."""
-    if engine_name != "python":
-        raise UsageError("the duckdb engine is not available yet; use --engine python")
     now = parse_now(now_text)
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file).for_kpis()
@@ -280,11 +281,19 @@ def kpis_command(leads_path: str, agreement_dir: Path, now_text: str | None,
             period = parse_period(period_text, engine.tz)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--period") from None
-    stdin = leads_path == "-"
-    progress = Progress(None if stdin else file_size(Path(leads_path)))
-    records = progress.follow(read_leads(leads_path if stdin else Path(leads_path),
-                                         on_open=progress.opened))
-    report = compute_kpis(engine, records, now, period)
+    if engine_name == "duckdb":
+        try:  # DuckDB and sqlglot are optional (the `sql` extra)
+            kpis_file = importlib.import_module("slaengine.duckkpis").kpis_file
+        except ImportError:
+            raise UsageError("the duckdb engine needs DuckDB and sqlglot: "
+                             "pip install 'slaengine[sql]'") from None
+        report = kpis_file(engine, leads_path, now, period)
+    else:
+        stdin = leads_path == "-"
+        progress = Progress(None if stdin else file_size(Path(leads_path)))
+        records = progress.follow(read_leads(leads_path if stdin else Path(leads_path),
+                                             on_open=progress.opened))
+        report = compute_kpis(engine, records, now, period)
     click.echo(RENDERERS[fmt](report, calibration))
     if fmt == "json":
         click.echo(f"{plural(report.records, 'record')}, {report.with_errors:,} with errors "

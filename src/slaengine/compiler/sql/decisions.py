@@ -18,6 +18,7 @@ import sqlglot.expressions as exp
 
 from ...models import AgreementSpec
 from ...models.agreement import references
+from ...models.conditions import Condition
 from .calendar import CalendarTable, build, midnights
 from .clocks import ClockCompiler, ClockOutput
 from .conditions import ConditionCompiler
@@ -91,8 +92,10 @@ class DecisionCompiler:
                  years: tuple[int, int], relation: str, prefix: str,
                  float_values: Mapping[str, str] | None, passthrough: Sequence[str],
                  version: str, digest: str, values: Sequence[str] = (),
-                 micros: bool = False, inline_lookups: bool = False,):
+                 micros: bool = False, inline_lookups: bool = False, *,
+                 extra_columns: Mapping[str, Condition | str] | None = None):
         self.spec, self.d, self.years = spec, d, years
+        self.extra_columns = dict(extra_columns or {})
         self.now = now.astimezone(UTC)
         self.tz = ZoneInfo(spec.timezone)
         self.relation, self.prefix = relation, prefix
@@ -247,6 +250,9 @@ class DecisionCompiler:
                     cols.append((Column(name, "internal", clock.name), flag))
             cols += [(Column(p, "internal"), q.col(p)) for p in self.passthrough]
             cols += [(Column(f"_value_{v}", "internal", v), q.col(v)) for v in self.values]
+        for name, what in self.extra_columns.items():  # what the KPI query reads (`kpis.py`)
+            cols.append((Column(name, "extra"), q.col(what) if isinstance(what, str)
+                         else conditions.compile(what)))
         self.check_output([c for c, _ in cols])
         # Without joins DuckDB keeps the rows in input order: no sort needed.
         tree = q.finish([(c.name, e) for c, e in cols], None if q.inline else ROW)
@@ -269,7 +275,8 @@ def compile_decisions(spec: AgreementSpec, now: datetime, *, version: str, diges
                       float_values: Mapping[str, str] | None = None,
                       passthrough: Sequence[str] = (), values: Sequence[str] = (),
                       datetime_micros: bool = False,
-                      inline_lookups: bool = False) -> CompiledSql:
+                      inline_lookups: bool = False,
+                      extra_columns: Mapping[str, Condition | str] | None = None) -> CompiledSql:
     """The decisions of every lead in `relation`, as of `now` (an aware datetime).
 
     `years` is the range of local years the calendar tables cover (see `calendar.py`);
@@ -279,6 +286,8 @@ def compile_decisions(spec: AgreementSpec, now: datetime, *, version: str, diges
     datetime fields as epoch microseconds (BIGINT): all three are for the embedded engine.
     So is `inline_lookups`: calendar tables read as DuckDB list variables (see
     `load_calendar_tables`) instead of joined, and rows left in input order, unsorted.
+    `extra_columns` adds result columns: name -> a condition (its verdict, never NULL) or a
+    column of `relation` (carried as is); the KPI query reads them (`kpis.py`).
     """
     d = dialect(dialect_name)
     if now.tzinfo is None:
@@ -286,7 +295,8 @@ def compile_decisions(spec: AgreementSpec, now: datetime, *, version: str, diges
     try:
         compiler = DecisionCompiler(spec, d, now, years or default_years(now), relation,
                                     prefix, float_values, passthrough, version, digest,
-                                    values, datetime_micros, inline_lookups)
+                                    values, datetime_micros, inline_lookups,
+                                    extra_columns=extra_columns)
         return compiler.compile()
     except Unsupported as exc:
         raise exc if exc.dialect else exc.in_dialect(d.name) from None
