@@ -203,11 +203,17 @@ BDAY_COLUMNS: Final = ["n", "close_us", "close_before_us"]
 MIDNIGHT_COLUMNS: Final = ["day", "midnight_us"]
 
 
+def midnight_range(first_year: int, last_year: int) -> tuple[date, date]:
+    """The first and last date of the midnights table for local years `first..last`: a
+    year either side, for offsets that move a clock time across New Year."""
+    return date(max(first_year - 1, 1), 1, 1), date(min(last_year + 1, 9998), 12, 31)
+
+
 def midnights(timezone: str, first_year: int, last_year: int) -> list[tuple[date, int]]:
     """Local midnight of each date (as `datetime.combine(d, time(0), tz)` reads it), for dates
     stored as `date` fields and used as clock times."""
     zone = ZoneInfo(timezone)
-    day, end = date(max(first_year - 1, 1), 1, 1), date(min(last_year + 1, 9998), 12, 31)
+    day, end = midnight_range(first_year, last_year)
     out = []
     while day <= end:
         out.append((day, _local_midnight(zone, day)))

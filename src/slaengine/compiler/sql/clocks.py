@@ -17,7 +17,7 @@ import sqlglot.expressions as exp
 
 from ...models import AgreementSpec
 from ...models.sections import ServiceLevel
-from .calendar import DAY, SECOND, WALL_HI, WALL_LO, CalendarTable, midnights
+from .calendar import DAY, SECOND, WALL_HI, WALL_LO, CalendarTable, midnight_range, midnights
 from .dialects import Dialect, cast, lit
 from .numbers import double
 from .query import Join, Query
@@ -112,7 +112,7 @@ class ClockCompiler:
             if self.spec.fields[name].type == "datetime":
                 columns.append((out, column if self.micros else self.d.epoch_us(column)))
                 continue
-            first, last = date(max(self.years[0] - 1, 1), 1, 1), date(self.years[1] + 1, 12, 31)
+            first, last = midnight_range(*self.years)
             alias = self.q.name(f"m__{name}")
             joins.append(Join(self.table_name("midnights"), alias, exp.EQ(
                 this=self.q.joined(alias, "day"), expression=column)))

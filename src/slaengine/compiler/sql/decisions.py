@@ -19,7 +19,7 @@ import sqlglot.expressions as exp
 from ...models import AgreementSpec
 from ...models.agreement import references
 from ...models.conditions import Condition
-from .calendar import CalendarTable, build, midnights
+from .calendar import CalendarTable, build, midnight_range
 from .clocks import ClockCompiler, ClockOutput
 from .conditions import ConditionCompiler
 from .dialects import Dialect, dialect
@@ -136,7 +136,7 @@ class DecisionCompiler:
         variable = f"{table}__{column}"
         self.variables[variable] = (table, column)
         if table == self.table_name("midnights"):
-            first = midnights(self.spec.timezone, *self.years)[0][0]
+            first, _ = midnight_range(*self.years)
             key = exp.Sub(this=key, expression=self.d.date(first.isoformat()))
         return variable, exp.Add(this=exp.Paren(this=key), expression=exp.Literal.number(1))
 

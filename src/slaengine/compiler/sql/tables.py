@@ -165,23 +165,10 @@ def needed_fields(spec: Any) -> list[str]:
     if spec.lead_guarantee is not None:
         found.add(spec.lead_guarantee.handoff)
     found.update(n for n, f in spec.fields.items() if f.key)
-    found.update(kpi_fields(spec))
+    # Imported here: the KPI lookup tables (kpiplan -> kpitables) build on this module.
+    from .kpiplan import KpiPlan  # noqa: PLC0415
+    found.update(KpiPlan(spec).fields)  # what the KPIs place in time, group by or measure
     return [n for n in spec.fields if n in found]
-
-
-def kpi_fields(spec: Any) -> set[str]:
-    """The fields the KPIs and calibrations measure, group by or place in time."""
-    found: set[str] = set()
-    for kpi in spec.kpis.values():
-        percentile = kpi.percentile
-        duration = kpi.median_duration or (percentile.duration if percentile else None)
-        found.update(f for f in (kpi.cohort, kpi.group_by, kpi.sum, kpi.average, kpi.median,
-                                 percentile.field if percentile else None) if f)
-        if duration is not None:
-            found.update((duration.from_, duration.to))
-    found.update(s.calibration.cohort for s in spec.scores.values()
-                 if s.calibration is not None and s.calibration.cohort)
-    return found
 
 
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
