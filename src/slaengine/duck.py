@@ -28,6 +28,7 @@ from .compiler.sql import CompiledSql, compile_decisions
 from .compiler.sql.coercer import Coerced, SqlCoercer
 from .compiler.sql.coercion import FAST, strip
 from .compiler.sql.dialects import DIALECTS, anon
+from .compiler.sql.kpiplan import KpiPlan
 from .compiler.sql.query import Query
 from .compiler.sql.sources import Source, csv_source, jsonl_source, parquet_source
 from .compiler.sql.tables import load_calendar_tables, needed_fields, years_for
@@ -86,7 +87,7 @@ class DuckRun:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.source = self.open_source()
-        self.coerced = self.coerce()
+        self.coerced = self.coerce(kpis=extra_columns is not None)
         self.years = years or self.needed_years()
         floats = {n: c.floaty for n, c in self.coerced.items() if c.floaty}
         passthrough = [self.bad, *(x for c in self.coerced.values()
@@ -120,7 +121,9 @@ class DuckRun:
     def _errors(self) -> tuple[type[Exception], ...]:
         return (_duckdb().Error,)
 
-    def coerce(self) -> dict[str, Coerced]:
+    def coerce(self, kpis: bool = False) -> dict[str, Coerced]:
+        """The typed `leads` view; with `kpis`, the values the KPIs read are coerced too
+        (plain evaluation only checks those fields)."""
         raw = D.render(self.source.select, pretty=False)
         self.con.execute(f"CREATE TEMP VIEW raw_leads AS {raw}")
         q = Query(D)
@@ -129,8 +132,11 @@ class DuckRun:
         q.start("raw_leads", [self.source.row, self.source.bad, *self.source.columns])
         set_zone(self.con, self.engine.spec.timezone)
         spec = self.engine.spec
+        needed = needed_fields(spec)
+        if kpis:  # the fields the KPIs place in time, group by or measure
+            needed = [*needed, *KpiPlan(spec).fields]
         coercer = SqlCoercer(spec, q, self.source.columns, self.engine.coerce.columns,
-                             needed_fields(spec), self.fast_only())
+                             needed, self.fast_only())
         coerced = coercer.build()
         self.bad = q.name("_bad")
         outputs: list[tuple[str, exp.Expr]] = [("_row", q.col(self.source.row)),

@@ -165,9 +165,6 @@ def needed_fields(spec: Any) -> list[str]:
     if spec.lead_guarantee is not None:
         found.add(spec.lead_guarantee.handoff)
     found.update(n for n, f in spec.fields.items() if f.key)
-    # Imported here: the KPI lookup tables (kpiplan -> kpitables) build on this module.
-    from .kpiplan import KpiPlan  # noqa: PLC0415
-    found.update(KpiPlan(spec).fields)  # what the KPIs place in time, group by or measure
     return [n for n in spec.fields if n in found]
 
 
