@@ -14,6 +14,7 @@ import datetime as dt
 import io
 import math
 import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from slaengine.clocks import epoch_seconds
 from slaengine.compiler.sql import CompiledSql, Unsupported, compile_decisions
 from slaengine.compiler.sql.tables import load_calendar_tables, years_for
 from slaengine.duck import DuckRun
+from slaengine.duckflat import csv_query, native_csv, problem_rows
 from slaengine.evaluator import Engine
 from slaengine.leads import read_leads
 from strategies import agreements
@@ -153,6 +155,8 @@ def _handcrafted() -> list[dict[str, Any]]:
         {**base, "lead_id": "H-bad", "employee_count": "n/a", "email_clicks": "12,5",
          "demo_requested": "maybe", "last_activity_at": "31/10/2026", "amount": "1e400",
          "mql_at": "2026-13-01T10:00:00Z", "webinar_attended": 2, "pricing_page_visits": 1.5},
+        {**base, "lead_id": "H-two", "employee_count": "n/a", "demo_requested": "maybe",
+         "last_activity_at": "31/10/2026"},
         {**base, "lead_id": "H-big", "employee_count": 2**53, "email_clicks": 9007199254740991,
          "amount": "-1,234.50", "content_downloads": "+3", "demo_requested": 1},
         {**base, "lead_id": 12345, "company": 1.5, "campaign": 100, "demo_requested": 0},
@@ -202,18 +206,8 @@ def test_handcrafted_jsonl(agreement: slaengine.Agreement, tmp_path: Path) -> No
 
 
 def test_handcrafted_csv(agreement: slaengine.Agreement, tmp_path: Path) -> None:
-    rows = _handcrafted()
-    columns = sorted({k for r in rows for k in r})
-    text = io.StringIO()
-    writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else str(row[c]) for c in columns])
-    text.write("extra,cells,than,the,header," + "," * len(columns) + "\n")
-    text.write("\n")
-    text.write("short-row\n")
     path = tmp_path / "handcrafted.csv"
-    path.write_text(text.getvalue(), encoding="utf-8")
+    path.write_text(_handcrafted_csv_text(), encoding="utf-8")
     assert_same(agreement.engine, path)
 
 
@@ -230,6 +224,82 @@ def test_cli_writes_the_same_bytes(agreement: slaengine.Agreement, tmp_path: Pat
         outputs.append(capfdbinary.readouterr().out)
     assert outputs[0] == outputs[1]
     assert outputs[0].count(b"\n") == len(_handcrafted()) + 3
+
+
+def _handcrafted_csv_text() -> str:
+    rows = _handcrafted()
+    columns = sorted({k for r in rows for k in r})
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else str(row[c]) for c in columns])
+    text.write("extra,cells,than,the,header," + "," * len(columns) + "\n")
+    text.write("\n")
+    text.write("short-row\n")
+    return text.getvalue()
+
+
+def _csv_by_both_engines(path: Path, capfdbinary: pytest.CaptureFixture[bytes]
+                         ) -> list[tuple[int | str | None, bytes, bytes]]:
+    outputs = []
+    for engine in ("python", "duckdb"):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["evaluate", "--leads", str(path), "--agreement", str(ROOT / "agreement"),
+                  "--now", NOW_TEXT, "--engine", engine, "--format", "csv", "--jobs", "1"])
+        captured = capfdbinary.readouterr()
+        summary = captured.err.split(b" in ", 1)[0] + captured.err.split(b"/s;", 1)[1]
+        outputs.append((exit_info.value.code, captured.out, summary))
+    return outputs
+
+
+@pytest.mark.parametrize("name", ["leads.jsonl", "leads.csv", "handcrafted.jsonl",
+                                  "handcrafted.csv", "handcrafted.parquet", "typed.parquet"])
+def test_csv_written_by_duckdb_is_the_python_csv(
+        agreement: slaengine.Agreement, tmp_path: Path, name: str,
+        capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    """`--format csv` on DuckDB is written by COPY, not row by row, with the same bytes,
+    exit code and summary counts: the files with bad values and unreadable records take
+    the path that puts Python's error texts and records back in file order."""
+    path = ROOT / "examples" / name
+    if name == "handcrafted.jsonl":
+        path = tmp_path / name
+        path.write_bytes(_jsonl(_handcrafted()))
+    elif name == "handcrafted.csv":
+        path = tmp_path / name
+        path.write_text(_handcrafted_csv_text(), encoding="utf-8")
+    elif name.endswith(".parquet"):
+        path = tmp_path / name
+        with open(path, "wb") as handle:
+            if name == "typed.parquet":
+                write_parquet(generate(3_000, 5), handle, batch=700, typed_timestamps=True)
+            else:
+                write_parquet(_handcrafted(), handle)
+    run = DuckRun(agreement.engine, path, NOW)
+    assert native_csv(run), "the example agreement's CSV is written by DuckDB"
+    problems = problem_rows(run)
+    if name.startswith("handcrafted"):
+        assert problems, "the handcrafted files hold bad values"
+    if name == "typed.parquet":
+        assert not problems, "a clean typed file is written without a sort"
+        assert "ORDER BY" not in csv_query(run)
+    python, duckdb_ = _csv_by_both_engines(path, capfdbinary)
+    assert duckdb_[0] == python[0]
+    assert duckdb_[1] == python[1]
+    assert duckdb_[2] == python[2]
+    assert python[1].count(b"\r\n") > 10
+
+
+def test_csv_of_fractional_scores_goes_through_the_records(tmp_path: Path) -> None:
+    """Python spells a fraction its own way: an agreement whose scores may be fractions
+    is written row by row, still the same bytes."""
+    folder = tmp_path / "agreement"
+    shutil.copytree(ROOT / "agreement", folder)
+    scoring = folder / "scoring.yaml"
+    scoring.write_text(scoring.read_text().replace("points: 30", "points: 2.5", 1))
+    agreement = slaengine.load_agreement(folder)
+    run = DuckRun(agreement.engine, ROOT / "examples/leads.jsonl", NOW)
+    assert not native_csv(run)
 
 
 # ---------------------------------------------------------------- (b) random agreements

@@ -33,7 +33,7 @@ from .compiler.sql.dialects import DIALECTS, lit
 from .compiler.sql.kpiplan import KpiPlan, Lookups
 from .compiler.sql.kpis import compile_kpis
 from .compiler.sql.kpitables import BASE, DAY, PeriodKeys, lookup_rows, micros
-from .compiler.sql.tables import _load
+from .compiler.sql.tables import load_table
 from .describe import field_label, kpi_formula
 from .diagnostics import UsageError
 from .duck import DuckRun
@@ -219,11 +219,11 @@ class KpiRun:
         dates = self.column_values([fields[f] for f in plan.date_fields()])
         lookups = self.lookups(self.calendar_years())
         for name, (columns, rows) in lookup_rows(keys, days, dates).items():
-            _load(self.run.con, f"slaengine_{name}", [c for c, _ in columns],
+            load_table(self.run.con, f"slaengine_{name}", [c for c, _ in columns],
                   [t for _, t in columns], rows)
         for table_name, table in lookups.calendars.values():
             names = day_columns(table)
-            _load(self.run.con, table_name, names, ["BIGINT"] * len(names), table.days)
+            load_table(self.run.con, table_name, names, ["BIGINT"] * len(names), table.days)
         return lookups
 
     def calendar_years(self) -> dict[str, tuple[int, int]]:

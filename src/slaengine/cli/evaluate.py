@@ -174,17 +174,21 @@ def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: s
         raise UsageError("--explain needs --engine python (explanations interpret the "
                          "condition tree in Python)")
     try:  # DuckDB and sqlglot are optional (the `sql` extra)
-        evaluate_file = importlib.import_module("slaengine.duck").evaluate_file
+        duck = importlib.import_module("slaengine.duck")
+        flat = importlib.import_module("slaengine.duckflat")
     except ImportError:
         raise UsageError("the duckdb engine needs DuckDB and sqlglot: "
                          "pip install 'slaengine[sql]'") from None
 
     tally = Tally()
     started = time.perf_counter()
-    records = evaluate_file(engine, leads_path, now)
+    run = duck.DuckRun(engine, leads_path, now)
     sys.stdout.flush()
     with open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False) as out:
-        WRITERS[fmt](tally.count(records), out, engine)
+        if fmt == "csv" and flat.native_csv(run):  # written by DuckDB, not row by row
+            flat.write_csv(run, out, tally)
+        else:
+            WRITERS[fmt](tally.count(run.records()), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
     sys.exit(1 if tally.with_errors else 0)
 

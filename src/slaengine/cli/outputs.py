@@ -78,7 +78,8 @@ def csv_columns(engine: Engine) -> list[str]:
     return [*columns, "stage", "owner", "violations", "recycle_to", "credit", "errors"]
 
 
-def _flat(rec: Record) -> dict[str, Any]:
+def flat_row(rec: Record) -> dict[str, Any]:
+    """The `--format csv` cells of a JSON record, by `csv_columns` name."""
     row: dict[str, Any] = {"id": rec["id"]}
     row.update({name: "true" if hit else "false" for name, hit in rec["definitions"].items()})
     for name, value in rec["scores"].items():
@@ -101,7 +102,7 @@ def write_csv(records: Iterable[Record], out: IO[bytes], engine: Engine) -> None
     writer = csv.DictWriter(text, fieldnames=csv_columns(engine), restval="")
     writer.writeheader()
     for rec in records:
-        writer.writerow(_flat(rec))
+        writer.writerow(flat_row(rec))
     text.flush()
     text.detach()
 

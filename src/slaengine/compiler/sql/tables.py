@@ -90,11 +90,11 @@ def load_calendar_tables(con: Any, compiled: Any, timezone: str) -> None:
     for table in compiled.tables.values():
         for suffix, (columns, rows) in table_rows(table).items():
             name = f"slaengine_calendar_{table.name}_{suffix}"
-            _load(con, name, columns, ["BIGINT"] * len(columns), rows)
+            load_table(con, name, columns, ["BIGINT"] * len(columns), rows)
             loaded[name] = (columns, rows)
     if compiled.needs_midnights:
         rows = midnights(timezone, *compiled.years)
-        _load(con, "slaengine_midnights", MIDNIGHT_COLUMNS, ["DATE", "BIGINT"], rows)
+        load_table(con, "slaengine_midnights", MIDNIGHT_COLUMNS, ["DATE", "BIGINT"], rows)
         loaded["slaengine_midnights"] = (MIDNIGHT_COLUMNS, rows)
     for variable, (name, column) in compiled.variables.items():
         columns, rows = loaded[name]
@@ -104,7 +104,8 @@ def load_calendar_tables(con: Any, compiled: Any, timezone: str) -> None:
         con.execute(f"SET VARIABLE {variable} = ?::BIGINT[]", [[row[index] for row in rows]])
 
 
-def _load(con: Any, name: str, columns: list[str], types: list[str], rows: Any) -> None:
+def load_table(con: Any, name: str, columns: list[str], types: list[str], rows: Any) -> None:
+    """A temporary table of `rows` (tuples in `columns` order)."""
     spec = ", ".join(f'"{c}" {t}' for c, t in zip(columns, types, strict=True))
     con.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" ({spec})')
     # One statement: each column as a list parameter, unnested side by side.

@@ -1,0 +1,201 @@
+"""`evaluate --engine duckdb --format csv`: the flat table written by DuckDB itself.
+
+The JSON Lines record is built row by row in Python (`duck.RecordBuilder`), which costs
+more than the query. The CSV columns (`cli.outputs.csv_columns`) are plain values, so
+DuckDB formats them and writes the file with `COPY`, in file order without a sort: the
+same bytes the Python writer gives. Python steps in only where SQL cannot word or read a
+record: the error text of a value that cannot be coerced (worded once per distinct bad
+value), and the records DuckDB cannot read as Python does (evaluated by the Python
+engine). Such rows are few; when there are any, the rows are sorted back into file order.
+
+An agreement whose scores may be fractions, or whose key is neither text nor a whole
+number, is written through the records instead (Python's float spelling is not SQL's).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+from typing import IO, Any, Final
+
+import orjson
+import sqlglot.expressions as exp
+
+from .cli.outputs import Tally, csv_columns, flat_row
+from .coerce import error_text
+from .compiler.sql.dialects import anon
+from .compiler.sql.isotime import case, text
+from .compiler.sql.tables import load_table
+from .duck import D, DuckRun, RecordBuilder, _PythonFallback
+
+__all__ = ["native_csv", "write_csv"]
+
+# The Python writer's dialect (`csv.DictWriter`'s default, excel): quote only when needed,
+# double a quote, end lines with CRLF. DuckDB writes NULL as an empty cell.
+CSV_DIALECT: Final = "DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n'"
+WHOLE_TYPES: Final = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
+IDLE: Final = ("not_applicable", "not_started")
+FIXES: Final = "slaengine_error_texts"
+PYTHON_ROWS: Final = "slaengine_python_rows"
+
+
+def native_csv(run: DuckRun) -> bool:
+    """Whether DuckDB can write this agreement's CSV cells exactly as Python does."""
+    spec = run.engine.spec
+    if any(k.startswith("float:") for k in run.compiled.internal):
+        return False
+    key = next((f for f in spec.fields.values() if f.key), None)
+    if key is not None and key.type not in ("string", "integer"):
+        return False
+    described = run.con.execute(f"DESCRIBE {run.compiled.sql(pretty=False)}").fetchall()
+    types = {row[0]: row[1] for row in described}
+    return all(types[f"score_{n}"] in WHOLE_TYPES for n in spec.scores)
+
+
+def _col(name: str, table: str | None = None) -> exp.Column:
+    return D.column(name, table)
+
+
+def _cell(i: int) -> str:
+    return f"c{i}"
+
+
+def _iso(us: exp.Expr) -> exp.Expr:
+    """`duck.iso_us` in SQL: whole seconds, microseconds only when there are any."""
+    instant = anon("MAKE_TIMESTAMP", us)
+    whole = exp.EQ(this=exp.Mod(this=us.copy(), expression=exp.Literal.number(1_000_000)),
+                   expression=exp.Literal.number(0))
+    return case((whole, anon("STRFTIME", instant, text("%Y-%m-%dT%H:%M:%SZ"))),
+                default=anon("STRFTIME", instant.copy(), text("%Y-%m-%dT%H:%M:%S.%fZ")))
+
+
+def flat_cells(run: DuckRun) -> list[exp.Expr]:
+    """The CSV cells as text (NULL for an empty cell), over the decisions query's columns,
+    as `cli.outputs.flat_row` writes them; the errors cell is left NULL."""
+    engine, internal = run.engine, run.compiled.internal
+    varchar = exp.DataType.build("VARCHAR")
+    cells: list[exp.Expr] = [exp.Cast(this=_col("id"), to=varchar)]
+    cells += [case((_col(f"def_{n}"), text("true")), default=text("false"))
+              for n in engine.definition_names]
+    for n in engine.score_names:
+        cells += [exp.Cast(this=_col(f"score_{n}"), to=varchar), _col(f"band_{n}")]
+    for n in engine.clocks.names:
+        status = _col(f"sl_{n}_status")
+        idle = exp.In(this=status.copy(), expressions=[text(s) for s in IDLE])
+        cells += [status, case((exp.Not(this=idle), _iso(_col(internal[f"due:{n}"]))))]
+    codes = anon("ARRAY_TO_STRING", _col("violations"), text(";"))
+    cells += [_col("stage"), _col("owner"), exp.Nullif(this=codes, expression=text("")),
+              _col("recycle_to"), _col("credit_reason"), exp.Cast(this=exp.null(), to=varchar)]
+    assert len(cells) == len(csv_columns(engine))
+    return cells
+
+
+def problem_rows(run: DuckRun) -> list[tuple[Any, ...]]:
+    """The rows SQL cannot finish alone, in file order: (row, whether only Python can read
+    it, then per coerced field: its error flag, raw value and which column it came from)."""
+    coerced = list(run.coerced.values())
+    flags = [run.bad, *(c.bad for c in coerced if c.bad)]
+    python = exp.or_(*(_col(f) for f in flags))
+    picked: list[exp.Expr] = [_col("_row"), python]
+    for c in coerced:
+        picked += [_col(c.error), _col(c.raw), _col(c.first)]
+    query = exp.select(*picked).from_("leads").where(
+        exp.or_(python.copy(), *(_col(c.error) for c in coerced)))
+    return sorted(run.con.execute(D.render(query, pretty=False)).fetchall())
+
+
+def fixes(run: DuckRun, problems: list[tuple[Any, ...]]
+          ) -> tuple[list[tuple[int, str]], list[tuple[Any, ...]]]:
+    """(row, error text) of the rows with bad values, and the whole row (row, cells...) of
+    those only the Python engine can read."""
+    builder = RecordBuilder(run)
+    fallback = _PythonFallback(run.engine, run.path, run.fmt, run.now)
+    names = csv_columns(run.engine)
+    fields = list(run.coerced)
+    texts: list[tuple[int, str]] = []
+    rows: list[tuple[Any, ...]] = []
+    for problem in problems:
+        ordinal = problem[0]
+        if problem[1]:
+            cells = flat_row(fallback.record(ordinal))
+            rows.append((ordinal, *(_text(cells.get(n)) for n in names)))
+            continue
+        found = []
+        for i, name in enumerate(fields):
+            error, raw, first = problem[2 + 3 * i: 5 + 3 * i]
+            if error:
+                value = orjson.loads(raw) if run.source.format == "jsonl" else raw
+                column = builder.column(name, first)
+                found.append(error_text(builder.error(name, column, value)))
+        texts.append((ordinal, "; ".join(found)))
+    return texts, rows
+
+
+def _text(value: Any) -> str | None:
+    """A Python CSV cell as DuckDB must hold it: an empty cell is NULL."""
+    return None if value is None or value == "" else str(value)
+
+
+def csv_query(run: DuckRun) -> str:
+    """The SELECT whose rows are the CSV file's, named as its header."""
+    names = csv_columns(run.engine)
+    cells = [exp.alias_(c, _cell(i)) for i, c in enumerate(flat_cells(run))]
+    # The decisions query is large: its text is wrapped, never its tree copied.
+    rendered = ", ".join(D.render(c, pretty=False) for c in cells)
+    flat = exp.select(_col("_row"), *(_col(_cell(i)) for i in range(len(names)))).from_(
+        exp.Subquery(this=exp.Anonymous(this="__decisions__"), alias=exp.to_identifier("d")))
+    problems = problem_rows(run)
+    if problems:
+        texts, rows = fixes(run, problems)
+        load_table(run.con, FIXES, ["_row", "text"], ["BIGINT", "VARCHAR"], texts)
+        load_table(run.con, PYTHON_ROWS, ["_row", *map(_cell, range(len(names)))],
+                   ["BIGINT", *["VARCHAR"] * len(names)], rows)
+        errors = _cell(len(names) - 1)
+        fixed = exp.select(_col("_row", "f"), *(
+            _col(_cell(i), "f") for i in range(len(names) - 1)),
+            exp.alias_(_col("text", "x"), errors)).from_(flat.subquery("f")).join(
+            exp.to_table(FIXES).as_("x"), on=exp.EQ(this=_col("_row", "x"),
+                                                   expression=_col("_row", "f")), join_type="left")
+        fixed = fixed.where(exp.Not(this=exp.In(this=_col("_row", "f"), query=exp.Subquery(
+            this=exp.select("_row").from_(PYTHON_ROWS)))))
+        both = exp.union(fixed, exp.select("*").from_(PYTHON_ROWS), distinct=False)
+        flat = exp.select("*").from_(both.subquery("u")).order_by(_col("_row"))
+    # Without the join, no sort: DuckDB keeps the file's order.
+    final = exp.select(*(exp.alias_(_col(_cell(i)), n, quoted=True) for i, n in enumerate(names)))
+    text_ = D.render(final.from_(flat.subquery("r")), pretty=False)
+    decisions = f"SELECT _row, {rendered} FROM ({run.compiled.sql(pretty=False)})"
+    return text_.replace("__DECISIONS__()", decisions, 1)
+
+
+def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
+    """Write every lead's CSV row to `out`, in file order, and count it into `tally`."""
+    query = csv_query(run)
+    with tempfile.TemporaryDirectory(prefix="slaengine-") as folder:
+        target = Path(folder) / "decisions.csv"
+        run.con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, {CSV_DIALECT})")
+        count(run, target, tally)
+        with open(target, "rb") as written:
+            shutil.copyfileobj(written, out, 1 << 20)
+
+
+def count(run: DuckRun, target: Path, tally: Tally) -> None:
+    """The summary line's counts, read back from the written file."""
+    engine = run.engine
+    names = csv_columns(engine)
+    columns = "{" + ", ".join(f"'{_cell(i)}': 'VARCHAR'" for i in range(len(names))) + "}"
+    errors, codes = _cell(len(names) - 1), _cell(names.index("violations"))
+    verdicts = [_cell(names.index(n)) for n in engine.definition_names]
+    # Python counts a record with errors and no verdicts as unreadable.
+    unreadable = f"{errors} IS NOT NULL" + (f" AND {verdicts[0]} IS NULL" if verdicts else "")
+    counts = ", ".join([f"count({errors})", f"count(*) FILTER (WHERE {unreadable})",
+                        f"count({codes})", *(f"count(*) FILTER (WHERE {v} = 'true')"
+                                             for v in verdicts)])
+    row = run.con.execute(
+        f"SELECT count(*), {counts} FROM read_csv('{target}', header = true, "
+        f"auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
+        f"escape = '\"', new_line = '\\r\\n')"
+    ).fetchone()
+    assert row is not None
+    tally.records, tally.with_errors, tally.unreadable, tally.with_violations = row[:4]
+    tally.matched.update(dict(zip(engine.definition_names, row[4:], strict=True)))
