@@ -84,8 +84,7 @@ def flat_cells(run: DuckRun) -> list[exp.Expr]:
         status = _col(f"sl_{n}_status")
         idle = exp.In(this=status.copy(), expressions=[text(s) for s in IDLE])
         cells += [status, case((exp.Not(this=idle), _iso(_col(internal[f"due:{n}"]))))]
-    codes = anon("ARRAY_TO_STRING", _col("violations"), text(";"))
-    cells += [_col("stage"), _col("owner"), exp.Nullif(this=codes, expression=text("")),
+    cells += [_col("stage"), _col("owner"), _col(internal["violation_codes"]),
               _col("recycle_to"), _col("credit_reason"), exp.Cast(this=exp.null(), to=varchar)]
     assert len(cells) == len(csv_columns(engine))
     return cells
@@ -98,10 +97,11 @@ def problem_rows(run: DuckRun) -> list[tuple[Any, ...]]:
     flags = [run.bad, *(c.bad for c in coerced if c.bad)]
     python = exp.or_(*(_col(f) for f in flags))
     picked: list[exp.Expr] = [_col("_row"), python]
-    for c in coerced:
-        picked += [_col(c.error), _col(c.raw), _col(c.first)]
+    for c in coerced:  # a field whose every value is valid costs nothing here
+        picked += [_col(c.error), _col(c.raw), _col(c.first)] if c.fallible else [
+            exp.false(), exp.null(), exp.false()]
     query = exp.select(*picked).from_("leads").where(
-        exp.or_(python.copy(), *(_col(c.error) for c in coerced)))
+        exp.or_(python.copy(), *(_col(c.error) for c in coerced if c.fallible)))
     return sorted(run.con.execute(D.render(query, pretty=False)).fetchall())
 
 

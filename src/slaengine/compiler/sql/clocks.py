@@ -161,10 +161,13 @@ class ClockCompiler:
             if clock.table is None:
                 continue
             base = clock.table.base
+            # Only a clock that applies reads its calendar: the lookups below are computed
+            # for the leads with a day key alone (most leads have no clock running).
+            counted = exp.and_(clock.applies.copy(), in_range)
             clock.cols["start_day"] = self.q.name(f"sl{i}__start_day")
             columns.append((clock.cols["start_day"], _case(
-                (in_range, _div_exact(exp.Sub(this=start, expression=lit(base)), DAY)))))
-            stop_in = exp.and_(in_range, exp.LTE(this=stop, expression=lit(hi)))
+                (counted, _div_exact(exp.Sub(this=start, expression=lit(base)), DAY)))))
+            stop_in = exp.and_(counted.copy(), exp.LTE(this=stop, expression=lit(hi)))
             clock.cols["stop_day"] = self.q.name(f"sl{i}__stop_day")
             columns.append((clock.cols["stop_day"], _case(
                 (stop_in, _div_exact(exp.Sub(this=stop, expression=lit(base)), DAY)))))
@@ -195,12 +198,14 @@ class ClockCompiler:
                 joins.append(Join(days, alias, exp.EQ(this=self.q.joined(alias, "day"),
                                                       expression=self.q.col(clock.cols[role]))))
             start = self.q.col(self.instant_cols[clock.level.start])
-            before_start = self.before(start, start_alias, table)
+            counted = _present(self.q.col(clock.cols["start_day"]))
+            before_start = _case((counted, self.before(start, start_alias, table)))
             clock.cols["before_start"] = self.q.name(f"sl{i}__before_start")
             columns.append((clock.cols["before_start"], before_start))
             clock.cols["before_stop"] = self.q.name(f"sl{i}__before_stop")
-            columns.append((clock.cols["before_stop"],
-                            self.before(self.q.col(clock.cols["stop"]), stop_alias, table)))
+            columns.append((clock.cols["before_stop"], _case(
+                (_present(self.q.col(clock.cols["stop_day"])),
+                 self.before(self.q.col(clock.cols["stop"]), stop_alias, table)))))
             if clock.allowance_us is not None:
                 target: Expr = exp.Add(this=before_start, expression=lit(clock.allowance_us))
                 clock.cols["target"] = self.q.name(f"sl{i}__target")
@@ -215,7 +220,7 @@ class ClockCompiler:
                                                                  default=lit(0)))
                 key = exp.Add(this=index, expression=lit(clock.business_days - 1))
             clock.cols["due_key"] = self.q.name(f"sl{i}__due_key")
-            columns.append((clock.cols["due_key"], key))
+            columns.append((clock.cols["due_key"], _case((counted.copy(), key))))
         self.q.add(columns, joins)
 
     # ---- step 4: the due time
@@ -244,14 +249,17 @@ class ClockCompiler:
                     reached = exp.LTE(this=target, expression=exp.Add(this=c, expression=length))
                     pairs.append((reached, exp.Add(this=s, expression=exp.Paren(
                         this=exp.Sub(this=target, expression=c)))))
-                columns.append((clock.cols["due"], _case(*pairs)))
+                columns.append((clock.cols["due"], _case((_present(key.copy()),
+                                                          _case(*pairs)))))
             else:
                 joins.append(Join(self.table_name(f"calendar_{table.name}_bdays"), alias,
                                   exp.EQ(this=self.q.joined(alias, "n"), expression=key)))
-                columns.append((clock.cols["due"], self.q.joined(alias, "close_us")))
+                counted = _present(key.copy())
+                columns.append((clock.cols["due"], _case(
+                    (counted, self.q.joined(alias, "close_us")))))
                 clock.cols["due_before"] = self.q.name(f"sl{i}__due_before")
-                columns.append((clock.cols["due_before"],
-                                self.q.joined(alias, "close_before_us")))
+                columns.append((clock.cols["due_before"], _case(
+                    (counted.copy(), self.q.joined(alias, "close_before_us")))))
         self.q.add(columns, joins)
 
     # ---- step 5: whether each clock runs, its elapsed time and allowance

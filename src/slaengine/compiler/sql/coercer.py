@@ -67,6 +67,7 @@ class Coerced:
     first: str  # whether the value came from the field's column (else from its name)
     floaty: str | None
     bad: str | None  # the row must be evaluated in Python: SQL cannot reproduce the value
+    fallible: bool = True  # False: the error column is constant FALSE (any value is valid)
 
 
 def _present(value: Expr) -> Expr:
@@ -93,6 +94,7 @@ class SqlCoercer:
         self.c: dict[str, dict[str, str]] = {f: {} for f in spec.fields}
         self.steps: dict[str, list[tuple[str, Expr]]] = {
             s: [] for s in STEPS}
+        self.fallible: set[str] = set()
 
     def put(self, step: str, field: str, role: str, value: Expr) -> None:
         self.c[field][role] = self.q.name(f"c__{role}__{field}")
@@ -151,7 +153,8 @@ class SqlCoercer:
         for step in STEPS:
             self.q.add(self.steps[step])
         return {n: Coerced(self.c[n].get("value"), self.c[n]["error"], self.c[n]["report"],
-                           self.c[n]["first"], self.c[n].get("floaty"), self.c[n].get("bad"))
+                           self.c[n]["first"], self.c[n].get("floaty"), self.c[n].get("bad"),
+                           n in self.fallible)
                 for n in self.kinds}
 
     def kinds_of(self, name: str) -> str:
@@ -161,13 +164,20 @@ class SqlCoercer:
 
     def finish(self, name: str) -> None:
         value, ok, floaty, bad = self.convert(name)
+        # Text read as text, and typed values of the field's own type, are always valid:
+        # a constant error column costs nothing and lets callers skip the field.
+        never = (self.kinds[name] == "none" or ok == exp.true() or (
+            self.kinds[name] == "text" and self.spec.fields[name].type == "string"))
         self.put("check", name, "ok", _false_if_null(ok))
         ok = self.col(name, "ok")
         raw = self.col(name, "raw")
         s = self.c[name].get("s")
         blank = exp.EQ(this=self.q.col(s), expression=text("")) if s else exp.false()
-        error = exp.and_(_present(raw), exp.Not(this=exp.Paren(this=_false_if_null(ok))),
-                         exp.Not(this=_false_if_null(blank)))
+        error: Expr = exp.false()
+        if not never:
+            self.fallible.add(name)
+            error = exp.and_(_present(raw), exp.Not(this=exp.Paren(this=_false_if_null(ok))),
+                             exp.Not(this=_false_if_null(blank)))
         if name in self.needed:
             self.put("final", name, "value", case((ok, value)))
         self.put("final", name, "error", error)

@@ -22,7 +22,7 @@ from ...models.conditions import Condition
 from .calendar import CalendarTable, build, midnight_range
 from .clocks import ClockCompiler, ClockOutput
 from .conditions import ConditionCompiler
-from .dialects import Dialect, dialect
+from .dialects import Dialect, anon, dialect
 from .errors import Unsupported
 from .lifecycle import LifecycleCompiler
 from .query import Query
@@ -248,6 +248,12 @@ class DecisionCompiler:
                     name = f"_ignored_{i}_{j}"
                     internal[f"ignored:{clock.name}:{j}"] = name
                     cols.append((Column(name, "internal", clock.name), flag))
+            # The codes as one text (the CSV cell), without building a list per row:
+            # DuckDB's CONCAT_WS skips NULLs (sqlglot's ConcatWs would make them NULL).
+            joined = anon("CONCAT_WS", exp.Literal.string(";"), *(c.copy() for c in codes))
+            internal["violation_codes"] = "_violation_codes"
+            cols.append((Column("_violation_codes", "internal"), exp.Nullif(
+                this=joined, expression=exp.Literal.string(""))))
             cols += [(Column(p, "internal"), q.col(p)) for p in self.passthrough]
             cols += [(Column(f"_value_{v}", "internal", v), q.col(v)) for v in self.values]
         for name, what in self.extra_columns.items():  # what the KPI query reads (`kpis.py`)
