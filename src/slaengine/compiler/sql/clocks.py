@@ -18,7 +18,7 @@ import sqlglot.expressions as exp
 from ...models import AgreementSpec
 from ...models.sections import ServiceLevel
 from .calendar import DAY, SECOND, WALL_HI, WALL_LO, CalendarTable, midnight_range, midnights
-from .dialects import Dialect, cast, lit
+from .dialects import Dialect, anon, cast, lit
 from .numbers import double
 from .query import Join, Query
 
@@ -134,10 +134,22 @@ class ClockCompiler:
     def bounds(self, clock: Clock) -> tuple[int, int]:
         return (clock.table.lo, clock.table.hi) if clock.table else (WALL_LO, WALL_HI)
 
+    def started(self) -> None:
+        """Whether each clock applies and has its start: most leads have no clock running,
+        and every later step computes a clock's columns for the leads it started for alone
+        (a CASE evaluates its branch only for the rows that take it)."""
+        columns: list[tuple[str, Expr]] = []
+        for i, clock in enumerate(self.clocks):
+            start = self.q.col(self.instant_cols[clock.level.start])
+            clock.cols["started"] = self.q.name(f"sl{i}__started")
+            columns.append((clock.cols["started"], exp.and_(clock.applies, _present(start))))
+        self.q.add(columns)
+
     def keys(self) -> None:
         columns: list[tuple[str, Expr]] = []
         for i, clock in enumerate(self.clocks):
             start = self.q.col(self.instant_cols[clock.level.start])
+            started = self.q.col(clock.cols["started"])
             lo, hi = self.bounds(clock)
             valid = []
             for j, stop_field in enumerate(clock.level.stop):
@@ -145,32 +157,44 @@ class ClockCompiler:
                 ignored = exp.Coalesce(this=exp.LT(this=at, expression=start),
                                        expressions=[exp.false()])
                 clock.cols[f"ign{j}"] = self.q.name(f"sl{i}__ignored{j}")
-                columns.append((clock.cols[f"ign{j}"], ignored))
+                columns.append((clock.cols[f"ign{j}"], _case((started.copy(), ignored),
+                                                             default=exp.false())))
                 valid.append(exp.Coalesce(this=_case((exp.GTE(this=at, expression=start), at)),
                                           expressions=[lit(FAR)]))
-            earliest = valid[0] if len(valid) == 1 else exp.Least(this=valid[0],
-                                                                  expressions=valid[1:])
+            # The stops are never NULL here (FAR stands for none): a plain LEAST, without
+            # the NULL guard sqlglot wraps around its Least for DuckDB.
+            earliest = valid[0] if len(valid) == 1 else anon("LEAST", *valid)
             stop = exp.Nullif(this=earliest, expression=lit(FAR))
             clock.cols["stop"] = self.q.name(f"sl{i}__stop")
-            columns.append((clock.cols["stop"], stop))
+            columns.append((clock.cols["stop"], _case((started.copy(), stop))))
             in_range = exp.and_(exp.GTE(this=start, expression=lit(lo)),
                                 exp.LT(this=start, expression=lit(hi)))
             clock.cols["in_range"] = self.q.name(f"sl{i}__in_range")
-            columns.append((clock.cols["in_range"],
-                            exp.Coalesce(this=in_range, expressions=[exp.false()])))
+            columns.append((clock.cols["in_range"], _case(
+                (started.copy(), exp.Coalesce(this=in_range, expressions=[exp.false()])),
+                default=exp.false())))
+        self.q.add(columns)
+        self.days()
+
+    def days(self) -> None:
+        """The calendar days of start and stop, for the clocks that started in range: only
+        those read the calendar, so the lookups are computed for their leads alone."""
+        columns: list[tuple[str, Expr]] = []
+        for i, clock in enumerate(self.clocks):
             if clock.table is None:
                 continue
+            start = self.q.col(self.instant_cols[clock.level.start])
+            stop = self.q.col(clock.cols["stop"])
+            counted = self.q.col(clock.cols["in_range"])  # FALSE unless started
             base = clock.table.base
-            # Only a clock that applies reads its calendar: the lookups below are computed
-            # for the leads with a day key alone (most leads have no clock running).
-            counted = exp.and_(clock.applies.copy(), in_range)
             clock.cols["start_day"] = self.q.name(f"sl{i}__start_day")
             columns.append((clock.cols["start_day"], _case(
                 (counted, _div_exact(exp.Sub(this=start, expression=lit(base)), DAY)))))
-            stop_in = exp.and_(counted.copy(), exp.LTE(this=stop, expression=lit(hi)))
+            stop_in = exp.and_(counted.copy(), exp.LTE(this=stop, expression=lit(
+                self.bounds(clock)[1])))
             clock.cols["stop_day"] = self.q.name(f"sl{i}__stop_day")
             columns.append((clock.cols["stop_day"], _case(
-                (stop_in, _div_exact(exp.Sub(this=stop, expression=lit(base)), DAY)))))
+                (stop_in, _div_exact(exp.Sub(this=stop.copy(), expression=lit(base)), DAY)))))
         self.q.add(columns)
 
     # ---- step 3: open time before start and stop; the due time's key
@@ -279,9 +303,10 @@ class ClockCompiler:
                 exp.GT(this=due, expression=lit(hi)) if clock.table is None else exp.false(),
                 exp.and_(_present(stop), exp.GT(this=stop, expression=lit(hi))),
                 exp.and_(_null(stop), running_late))
-            started = exp.and_(clock.applies, _present(start))
-            oor = exp.and_(started, exp.Paren(this=out_of_range))
-            runs = exp.and_(started, exp.Not(this=exp.Paren(this=out_of_range)))
+            started = col(clock.cols["started"])
+            oor = _case((started, exp.Paren(this=out_of_range)), default=exp.false())
+            runs = _case((started.copy(), exp.Not(this=exp.Paren(this=out_of_range.copy()))),
+                         default=exp.false())
             if clock.table is None:
                 elapsed: Expr = _case(
                     (_present(stop), exp.Sub(this=stop, expression=start)),
@@ -300,6 +325,7 @@ class ClockCompiler:
             else:
                 allowance = exp.Sub(this=col(clock.cols["due_before"]),
                                     expression=col(clock.cols["before_start"]))
+            elapsed = _case((started.copy(), elapsed))
             for key, value in (("runs", runs), ("out_of_range", oor), ("elapsed", elapsed),
                                ("allowance", allowance)):
                 clock.cols[key] = self.q.name(f"sl{i}__{key}")

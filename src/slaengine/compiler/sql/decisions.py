@@ -196,6 +196,7 @@ class DecisionCompiler:
         outputs: list[ClockOutput] = []
         if clocks.clocks:
             clocks.instants()
+            clocks.started()
             clocks.keys()
             clocks.lookups()
             clocks.dues()
