@@ -44,11 +44,11 @@ __all__ = ["DuckRun", "evaluate_file"]
 
 D = DIALECTS["duckdb"]
 EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+BATCH: Final = 8192
 
 
 def lit_text(value: str) -> exp.Expr:
     return exp.Literal.string(value)
-BATCH: Final = 8192
 
 
 def _duckdb() -> Any:
@@ -191,7 +191,8 @@ class DuckRun:
         spec = self.engine.spec
         fields = sorted({f for level in spec.service_levels.values()
                          for f in (level.start, *level.stop)})
-        years: list[exp.Expr] = []
+        lows: list[exp.Expr] = []
+        highs: list[exp.Expr] = []
         for name in fields:
             for column in dict.fromkeys((self.engine.coerce.columns[name], name)):
                 kind = self.source.columns.get(column)
@@ -201,13 +202,17 @@ class DuckRun:
                         if kind == "json" else value
                     head = anon("REGEXP_EXTRACT", text, lit_text("^\\s*([0-9]{4})-"),
                                 exp.Literal.number(1))
-                    years.append(exp.TryCast(this=head, to=exp.DataType.build("INTEGER")))
+                    year = exp.TryCast(this=head, to=exp.DataType.build("INTEGER"))
+                    lows.append(exp.Min(this=year))
+                    highs.append(exp.Max(this=year.copy()))
                 elif kind in ("date", "timestamp", "timestamptz"):
-                    years.append(anon("YEAR", value))
+                    # The year of the least and greatest value: DuckDB answers those from a
+                    # Parquet file's statistics, without reading the column.
+                    lows.append(anon("YEAR", exp.Min(this=value)))
+                    highs.append(anon("YEAR", exp.Max(this=value.copy())))
         low = high = self.now.year
-        if years:
-            query = exp.select(*[exp.Min(this=y) for y in years],
-                               *[exp.Max(this=y.copy()) for y in years])
+        if lows:
+            query = exp.select(*lows, *highs)
             row = self.con.execute(D.render(query.from_(exp.Table(
                 this=exp.to_identifier("raw_leads"))), pretty=False)).fetchone()
             found = [int(v) for v in row if v is not None]
