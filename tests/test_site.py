@@ -20,6 +20,11 @@ from slaengine.cli import cli
 from slaengine.site import AgreementWatcher, navigation, write_pages
 from support import git
 
+# The site tests build into the repository's site/ folder and rewrite docs/ files:
+# one pytest-xdist worker runs them all, one after another.
+pytestmark = pytest.mark.xdist_group("site")
+
+
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
 HOOKS = Path("src/slaengine/mkdocs_hooks.py")

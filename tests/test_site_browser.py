@@ -35,6 +35,11 @@ if os.environ.get("SLAENGINE_SKIP_BROWSER") == "1":
 
 from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright  # noqa: E402
 
+# The site tests build into the repository's site/ folder and rewrite docs/ files:
+# one pytest-xdist worker runs them all, one after another.
+pytestmark = pytest.mark.xdist_group("site")
+
+
 
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
