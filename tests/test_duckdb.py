@@ -290,6 +290,21 @@ def test_csv_written_by_duckdb_is_the_python_csv(
     assert python[1].count(b"\r\n") > 10
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "csv"])
+def test_csv_file_that_is_not_utf8_is_refused(tmp_path: Path, fmt: str,
+                                             capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    """DuckDB would read a byte that is not UTF-8 into the text, where Python reports the
+    record unreadable: the duckdb engine refuses the file (exit 2), naming the line."""
+    path = tmp_path / "latin1.csv"
+    path.write_bytes(b"lead_id,company\nX-1,Ok\nX-2,Caf\xe9 GmbH\n")
+    with pytest.raises(SystemExit) as exit_info:
+        main(["evaluate", "--leads", str(path), "--agreement", str(ROOT / "agreement"),
+              "--now", NOW_TEXT, "--engine", "duckdb", "--format", fmt])
+    assert exit_info.value.code == 2
+    err = capfdbinary.readouterr().err
+    assert b"line 3 is not UTF-8" in err and b"--engine python" in err
+
+
 def test_csv_of_fractional_scores_goes_through_the_records(tmp_path: Path) -> None:
     """Python spells a fraction its own way: an agreement whose scores may be fractions
     is written row by row, still the same bytes."""

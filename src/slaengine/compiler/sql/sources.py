@@ -13,6 +13,7 @@ the Python reader does (`_bad`: those are handed back to the Python reader).
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 from collections.abc import Sequence
@@ -80,8 +81,25 @@ def _header(path: Path) -> tuple[list[str], str]:
     return cells, delimiter
 
 
+def _check_utf8(path: Path) -> None:
+    """DuckDB reads bytes that are not UTF-8 into text (with `auto_detect` off), where the
+    Python reader reports the record as unreadable: such a file is refused."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    done = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line = 1 + done + chunk.count(b"\n", 0, exc.start)
+                raise UsageError(f"{path}: line {line} is not UTF-8 text; --engine python reads "
+                                 "the file and reports the records it cannot read") from None
+            done += chunk.count(b"\n")
+
+
 def csv_source(path: Path) -> Source:
     header, delimiter = _header(path)
+    _check_utf8(path)
     internal = [f"_c{i}" for i in range(len(header))]
     spare = [f"_x{i}" for i in range(SPARE_COLUMNS)]
     columns = exp.Struct(expressions=[
