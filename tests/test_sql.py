@@ -9,6 +9,7 @@ import math
 import re
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import duckdb
 import pytest
@@ -30,6 +31,7 @@ from slaengine.compiler.sql import (
 from slaengine.compiler.sql.calendar import build
 from slaengine.compiler.sql.numbers import DOUBLE, INTEGER, among, compare
 from slaengine.compiler.sql.regex import translate
+from slaengine.compiler.sql.tables import years_for
 from slaengine.evaluator import Engine
 from slaengine.models import AgreementSpec
 from strategies import agreements
@@ -336,3 +338,45 @@ def test_emitted_calendar_tables_and_query_run_on_duckdb(
         for name, clock in decision.service_levels.items():
             assert got[f"sl_{name}_status"] == clock.status, (lead.get("id"), name)
             assert got[f"sl_{name}_elapsed_s"] == clock.elapsed_s, (lead.get("id"), name)
+
+
+def _years_for_one_by_one(spec: AgreementSpec, first: int, last: int) -> tuple[int, int]:
+    """The reference: tables built for one more year at a time until the longest allowance
+    fits after year `last` (what `tables._years_for` does with far fewer builds)."""
+    longest: dict[str, tuple[int, int]] = {}
+    for level in spec.service_levels.values():
+        if level.calendar:
+            seconds, days = longest.get(level.calendar, (0, 0))
+            if level.within.is_business_days:
+                days = max(days, level.within.amount)
+            else:
+                seconds = max(seconds, level.within.seconds)
+            longest[level.calendar] = (seconds, days)
+    end = last
+    for name, (seconds, days) in longest.items():
+        extra = max(end - last, 1)
+        while last + extra < 2200:
+            table = build(name, spec.calendars[name], spec.timezone, first, last + extra)
+            boundary = dt.datetime(last + 1, 1, 1, tzinfo=ZoneInfo(table.timezone_name))
+            micros = (boundary - dt.datetime(1970, 1, 1, tzinfo=dt.UTC)) \
+                // dt.timedelta(microseconds=1)
+            open_after = table.total - table.before(micros)
+            days_after = sum(1 for o in table.day_opens if o >= micros)
+            if open_after >= seconds * 1_000_000 and days_after > days:
+                break
+            extra += 1
+        end = max(end, last + extra)
+    return first, min(max(end, last), 2200)
+
+
+@pytest.mark.parametrize(("within", "years"), [
+    ("10bd", (2025, 2027)), ("300bd", (2025, 2027)), ("9000bd", (2025, 2027)),
+    ("4000h", (2020, 2030)), ("20000bd", (2140, 2150)), ("2bd", (2197, 2199))])
+def test_calendar_years_equal_one_year_at_a_time(agreement: slaengine.Agreement,
+                                                 within: str, years: tuple[int, int]) -> None:
+    """The years the calendar tables cover for an allowance, found by doubling the years
+    built, are the fewest that hold it, as adding one year at a time finds."""
+    data = agreement.spec.model_dump(mode="json", by_alias=True, exclude_none=True)
+    data["service_levels"]["sql_to_opportunity"]["within"] = within
+    spec = AgreementSpec.model_validate(data)
+    assert years_for(spec, *years) == _years_for_one_by_one(spec, years[0] - 1, years[1] + 1)

@@ -8,6 +8,7 @@ starts or stops at a `date` field). Both must be made for the same `--years`.
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Final
@@ -135,17 +136,32 @@ def _years_for(spec: Any, first: int, last: int) -> tuple[int, int]:
             longest[level.calendar] = (seconds, days)
     end = last
     for name, (seconds, days) in longest.items():
-        extra = max(end - last, 1)
-        while last + extra < 2200:
-            table = build(name, spec.calendars[name], spec.timezone, first, last + extra)
-            boundary = _local_new_year(table.timezone_name, last + 1)
-            open_after = table.total - table.before(boundary)
-            days_after = sum(1 for o in table.day_opens if o >= boundary)
-            if open_after >= seconds * 1_000_000 and days_after > days:
-                break
-            extra += 1
+        extra = _extra_years(spec, name, first, last, max(end - last, 1), seconds, days)
         end = max(end, last + extra)
     return first, min(max(end, last), 2200)
+
+
+def _extra_years(spec: Any, name: str, first: int, last: int, least: int, seconds: int,
+                 days: int) -> int:
+    """The fewest years (at least `least`) after `last` that hold `seconds` of open time and
+    more than `days` business days of calendar `name`; `2200 - last` when none before 2200
+    do. Each table covers every year again, so the years built double until they hold the
+    allowance, and the fewest are then read from that one table."""
+    def enough(table: CalendarTable, extra: int) -> bool:
+        boundary = _local_new_year(table.timezone_name, last + 1)
+        stop = _local_new_year(table.timezone_name, last + extra + 1)
+        open_after = table.before(stop) - table.before(boundary)
+        days_after = bisect_left(table.day_opens, stop) - bisect_left(table.day_opens, boundary)
+        return open_after >= seconds * 1_000_000 and days_after > days
+
+    cap = 2200 - last  # the extras tried stay below it, as the calendars end at 2200
+    failed, extra = least - 1, least
+    while extra < cap:
+        table = build(name, spec.calendars[name], spec.timezone, first, last + extra)
+        if enough(table, extra):
+            return next(e for e in range(failed + 1, extra + 1) if enough(table, e))
+        failed, extra = extra, min(2 * extra, cap - 1) if extra < cap - 1 else cap
+    return max(extra, least)
 
 
 def _local_new_year(timezone: str, year: int) -> int:
