@@ -31,7 +31,7 @@ from slaengine.compiler.sql import (
 from slaengine.compiler.sql.calendar import build
 from slaengine.compiler.sql.numbers import DOUBLE, INTEGER, among, compare
 from slaengine.compiler.sql.regex import translate
-from slaengine.compiler.sql.tables import years_for
+from slaengine.compiler.sql.tables import longest_allowances, years_for
 from slaengine.evaluator import Engine
 from slaengine.models import AgreementSpec
 from strategies import agreements
@@ -343,17 +343,8 @@ def test_emitted_calendar_tables_and_query_run_on_duckdb(
 def _years_for_one_by_one(spec: AgreementSpec, first: int, last: int) -> tuple[int, int]:
     """The reference: tables built for one more year at a time until the longest allowance
     fits after year `last` (what `tables._years_for` does with far fewer builds)."""
-    longest: dict[str, tuple[int, int]] = {}
-    for level in spec.service_levels.values():
-        if level.calendar:
-            seconds, days = longest.get(level.calendar, (0, 0))
-            if level.within.is_business_days:
-                days = max(days, level.within.amount)
-            else:
-                seconds = max(seconds, level.within.seconds)
-            longest[level.calendar] = (seconds, days)
     end = last
-    for name, (seconds, days) in longest.items():
+    for name, (seconds, days) in longest_allowances(spec).items():
         extra = max(end - last, 1)
         while last + extra < 2200:
             table = build(name, spec.calendars[name], spec.timezone, first, last + extra)

@@ -122,9 +122,8 @@ def years_for(spec: Any, low: int, high: int) -> tuple[int, int]:
     return _years_for(spec, max(low - 1, 1900), min(high + 1, 2200))
 
 
-def _years_for(spec: Any, first: int, last: int) -> tuple[int, int]:
-    """`(first, last)` widened until, after local year `last`, every calendar still has
-    the longest allowance of open time and business days to spare."""
+def longest_allowances(spec: Any) -> dict[str, tuple[int, int]]:
+    """Per calendar: the longest allowance of open time (seconds) and of business days."""
     longest: dict[str, tuple[int, int]] = {}
     for level in spec.service_levels.values():
         if level.calendar:
@@ -134,8 +133,14 @@ def _years_for(spec: Any, first: int, last: int) -> tuple[int, int]:
             else:
                 seconds = max(seconds, level.within.seconds)
             longest[level.calendar] = (seconds, days)
+    return longest
+
+
+def _years_for(spec: Any, first: int, last: int) -> tuple[int, int]:
+    """`(first, last)` widened until, after local year `last`, every calendar still has
+    the longest allowance of open time and business days to spare."""
     end = last
-    for name, (seconds, days) in longest.items():
+    for name, (seconds, days) in longest_allowances(spec).items():
         extra = _extra_years(spec, name, first, last, max(end - last, 1), seconds, days)
         end = max(end, last + extra)
     return first, min(max(end, last), 2200)
