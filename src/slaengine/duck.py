@@ -242,12 +242,14 @@ class DuckRun:
                     previous = values[0]
                     yield dict(zip(names, values, strict=True))
         except self._errors() as exc:
-            # DuckDB stops at what its reader cannot take (a CSV row that is not UTF-8):
-            # the Python engine reads such a file, reporting the row as unreadable.
-            problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
-            raise UsageError(f"{self.path}: DuckDB cannot read the lead file ({problem}); "
-                             "--engine python reads it and reports the records it cannot "
-                             "read") from None
+            raise self.failed(exc) from None
+
+    def failed(self, exc: Exception) -> UsageError:
+        """What to say when DuckDB stops at what its reader cannot take: the Python engine
+        reads such a file, reporting the records it cannot read."""
+        problem = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
+        return UsageError(f"{self.path}: DuckDB cannot read the lead file ({problem}); "
+                          "--engine python reads it and reports the records it cannot read")
 
     def records(self) -> Iterator[dict[str, Any]]:
         builder = RecordBuilder(self)

@@ -171,9 +171,13 @@ def csv_query(run: DuckRun) -> str:
 def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
     """Write every lead's CSV row to `out`, in file order, and count it into `tally`."""
     query = csv_query(run)
+    # Written to a file first (TMPDIR), where the counts are read back, then copied out.
     with tempfile.TemporaryDirectory(prefix="slaengine-") as folder:
         target = Path(folder) / "decisions.csv"
-        run.con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, {CSV_DIALECT})")
+        try:
+            run.con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, {CSV_DIALECT})")
+        except run._errors() as exc:
+            raise run.failed(exc) from None
         count(run, target, tally)
         with open(target, "rb") as written:
             shutil.copyfileobj(written, out, 1 << 20)
