@@ -76,7 +76,7 @@ def flat_cells(run: DuckRun) -> list[exp.Expr]:
     engine, internal = run.engine, run.compiled.internal
     varchar = exp.DataType.build("VARCHAR")
     cells: list[exp.Expr] = [exp.Cast(this=_col("id"), to=varchar)]
-    cells += [case((_col(f"def_{n}"), text("true")), default=text("false"))
+    cells += [exp.Cast(this=_col(f"def_{n}"), to=varchar)  # `true` / `false`, never NULL
               for n in engine.definition_names]
     for n in engine.score_names:
         cells += [exp.Cast(this=_col(f"score_{n}"), to=varchar), _col(f"band_{n}")]
