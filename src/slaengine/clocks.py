@@ -21,6 +21,7 @@ from .models import AgreementSpec
 from .violations import Violation
 
 STATUSES: Final = ("not_applicable", "not_started", "running", "at_risk", "met", "breached")
+IDLE: Final = STATUSES[:2]  # the statuses of a clock that is not running: no due time
 
 
 class Reading(NamedTuple):
@@ -74,7 +75,7 @@ def remaining_and_late(reading: Reading) -> tuple[int | float | None, int | floa
 _EMPTY_JSON: Final = {
     status: {"status": status, "due_at": None, "elapsed_s": None, "remaining_s": None,
              "late_s": None}
-    for status in ("not_applicable", "not_started")}
+    for status in IDLE}
 
 
 def reading_json(reading: Reading) -> dict[str, Any]:

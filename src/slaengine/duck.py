@@ -21,7 +21,7 @@ from typing import Any, Final
 import orjson
 import sqlglot.expressions as exp
 
-from .clocks import Reading, reading_json, seconds_value
+from .clocks import IDLE, Reading, reading_json, seconds_value
 from .coerce import RecordError
 from .compiler.literals import INT64_MAX, widen_score
 from .compiler.sql import CompiledSql, compile_decisions
@@ -308,7 +308,7 @@ class RecordBuilder:
 
     def clock(self, row: Mapping[str, Any], i: int, name: str) -> dict[str, Any]:
         status = row[f"sl_{name}_status"]
-        if status in ("not_applicable", "not_started"):
+        if status in IDLE:
             return reading_json(Reading(status))
         late = row[f"sl_{name}_late_s"]
         return {"status": status, "due_at": iso_us(row[f"_due_us_{i}"]),

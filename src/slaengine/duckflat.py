@@ -19,10 +19,10 @@ import tempfile
 from pathlib import Path
 from typing import IO, Any, Final
 
-import orjson
 import sqlglot.expressions as exp
 
 from .cli.outputs import Tally, csv_columns, flat_row
+from .clocks import IDLE
 from .coerce import error_text
 from .compiler.sql.dialects import anon
 from .compiler.sql.isotime import case, text
@@ -35,7 +35,6 @@ __all__ = ["native_csv", "write_csv"]
 # double a quote, end lines with CRLF. DuckDB writes NULL as an empty cell.
 CSV_DIALECT: Final = "DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n'"
 WHOLE_TYPES: Final = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
-IDLE: Final = ("not_applicable", "not_started")
 FIXES: Final = "slaengine_error_texts"
 PYTHON_ROWS: Final = "slaengine_python_rows"
 
@@ -90,45 +89,38 @@ def flat_cells(run: DuckRun) -> list[exp.Expr]:
     return cells
 
 
-def problem_rows(run: DuckRun) -> list[tuple[Any, ...]]:
-    """The rows SQL cannot finish alone, in file order: (row, whether only Python can read
-    it, then per coerced field: its error flag, raw value and which column it came from)."""
+def problem_rows(run: DuckRun) -> list[dict[str, Any]]:
+    """The rows SQL cannot finish alone, in file order: `_row`, `python` (only the Python
+    engine can read it), and each coerced field's error flag, raw value and column."""
     coerced = list(run.coerced.values())
     flags = [run.bad, *(c.bad for c in coerced if c.bad)]
     python = exp.or_(*(_col(f) for f in flags))
-    picked: list[exp.Expr] = [_col("_row"), python]
-    for c in coerced:  # a field whose every value is valid costs nothing here
-        picked += [_col(c.error), _col(c.raw), _col(c.first)] if c.fallible else [
-            exp.false(), exp.null(), exp.false()]
-    query = exp.select(*picked).from_("leads").where(
-        exp.or_(python.copy(), *(_col(c.error) for c in coerced if c.fallible)))
-    return sorted(run.con.execute(D.render(query, pretty=False)).fetchall())
+    names = [n for c in coerced for n in (c.error, c.raw, c.first)]
+    # A field whose every value is valid has a constant error column: left out of the test.
+    query = exp.select(_col("_row"), exp.alias_(python, "python"), *map(_col, names)).from_(
+        "leads").where(exp.or_(python.copy(), *(_col(c.error) for c in coerced if c.fallible)))
+    cursor = run.con.execute(D.render(query, pretty=False))
+    keys = ["_row", "python", *names]
+    return sorted((dict(zip(keys, row, strict=True)) for row in cursor.fetchall()),
+                  key=lambda row: row["_row"])
 
 
-def fixes(run: DuckRun, problems: list[tuple[Any, ...]]
+def fixes(run: DuckRun, problems: list[dict[str, Any]]
           ) -> tuple[list[tuple[int, str]], list[tuple[Any, ...]]]:
     """(row, error text) of the rows with bad values, and the whole row (row, cells...) of
     those only the Python engine can read."""
     builder = RecordBuilder(run)
     fallback = _PythonFallback(run.engine, run.path, run.fmt, run.now)
     names = csv_columns(run.engine)
-    fields = list(run.coerced)
     texts: list[tuple[int, str]] = []
     rows: list[tuple[Any, ...]] = []
     for problem in problems:
-        ordinal = problem[0]
-        if problem[1]:
+        ordinal = problem["_row"]
+        if problem["python"]:
             cells = flat_row(fallback.record(ordinal))
             rows.append((ordinal, *(_text(cells.get(n)) for n in names)))
-            continue
-        found = []
-        for i, name in enumerate(fields):
-            error, raw, first = problem[2 + 3 * i: 5 + 3 * i]
-            if error:
-                value = orjson.loads(raw) if run.source.format == "jsonl" else raw
-                column = builder.column(name, first)
-                found.append(error_text(builder.error(name, column, value)))
-        texts.append((ordinal, "; ".join(found)))
+        else:
+            texts.append((ordinal, "; ".join(map(error_text, builder.errors(problem)))))
     return texts, rows
 
 

@@ -174,7 +174,6 @@ class ClockCompiler:
                 (started.copy(), exp.Coalesce(this=in_range, expressions=[exp.false()])),
                 default=exp.false())))
         self.q.add(columns)
-        self.days()
 
     def days(self) -> None:
         """The calendar days of start and stop, for the clocks that started in range: only

@@ -198,6 +198,7 @@ class DecisionCompiler:
             clocks.instants()
             clocks.started()
             clocks.keys()
+            clocks.days()
             clocks.lookups()
             clocks.dues()
             clocks.readings()

@@ -166,7 +166,7 @@ def _extra_years(spec: Any, name: str, first: int, last: int, least: int, second
         if enough(table, extra):
             return next(e for e in range(failed + 1, extra + 1) if enough(table, e))
         failed, extra = extra, min(2 * extra, cap - 1) if extra < cap - 1 else cap
-    return max(extra, least)
+    return extra
 
 
 def _local_new_year(timezone: str, year: int) -> int:
