@@ -20,8 +20,12 @@ as text, the way a CRM export spells them, which DuckDB must then parse in SQL).
 3. python: `slaengine evaluate --leads SLICE --jobs 1 --format csv > /dev/null`, the Python
    engine on one core, on the first 1,000,000 leads of the same file, scaled to the file's
    size: the same output. Target: DuckDB at least 20x faster.
-4. query alone (for where the time goes): `slaengine.duck.DuckRun`'s decisions query, every
-   column, written to Parquet with `COPY` from an open connection: no start-up, no set-up.
+4. where the time goes (no targets): the CSV command's phases timed in process (set-up,
+   the search for rows with bad values, the `COPY`, counting the summary back, copying the
+   file out); the decisions query alone, every column, written to Parquet with `COPY` from an
+   open connection; and DuckDB's profile of the CSV query on one thread over the first
+   1,000,000 leads, saved as `benchmarks/results/duckdb[-text][-quick]-profile.json` (the
+   operators' times, one projection per step of the query).
 
 Results go to benchmarks/results/duckdb[-text][-quick].json.
 """
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -66,6 +71,66 @@ def best_of(repeats: int, run: Any) -> float:
         run()
         times.append(time.perf_counter() - started)
     return min(times)
+
+
+def csv_phases(engine: Any, path: Path, now: datetime, tmp: Path) -> dict[str, float]:
+    """The phases of `evaluate --engine duckdb --format csv`, each timed once, in process."""
+    from slaengine.cli.outputs import Tally  # noqa: PLC0415
+    from slaengine.duck import DuckRun  # noqa: PLC0415
+    from slaengine.duckflat import CSV_DIALECT, count, csv_query  # noqa: PLC0415
+
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal started
+        times[name] = round(time.perf_counter() - started, 3)
+        started = time.perf_counter()
+
+    run = DuckRun(engine, path, now)
+    lap("setup")
+    query = csv_query(run)
+    lap("bad_rows")
+    target = tmp / "decisions.csv"
+    run.con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, {CSV_DIALECT})")
+    lap("copy")
+    count(run, target, Tally())
+    lap("count")
+    with open(target, "rb") as written, open(os.devnull, "wb") as sink:
+        shutil.copyfileobj(written, sink, 1 << 20)
+    lap("copy_out")
+    target.unlink()
+    return times
+
+
+def profile_csv_query(engine: Any, path: Path, now: datetime, out: Path) -> None:
+    """DuckDB's JSON profile of the CSV query on one thread (its result hashed, not written)."""
+    from slaengine.duck import DuckRun  # noqa: PLC0415
+    from slaengine.duckflat import csv_query  # noqa: PLC0415
+
+    run = DuckRun(engine, path, now, threads=1)
+    query = csv_query(run)
+    raw = out.with_name(out.stem + "-raw.json")
+    run.con.execute("PRAGMA enable_profiling = 'json'")
+    run.con.execute(f"PRAGMA profiling_output = '{raw}'")
+    run.con.execute(f"SELECT sum(hash(t)) FROM ({query}) AS t").fetchall()
+    run.con.execute("PRAGMA disable_profiling")
+    operators: list[dict[str, Any]] = []
+
+    def walk(node: dict[str, Any]) -> None:  # top of the plan first; the scan comes last
+        projected = node.get("extra_info", {}).get("Projections")
+        operators.append({"operator": node["type"], "seconds": round(node["timing"], 3),
+                          "columns": len(projected) if isinstance(projected, list) else None,
+                          "last_column": projected[-1] if isinstance(projected, list)
+                          else projected})
+        for child in node.get("children", []):
+            walk(child)
+
+    for node in orjson.loads(raw.read_bytes())["operator"]:
+        walk(node)
+    raw.unlink()
+    out.write_bytes(orjson.dumps({"leads": SLICE, "threads": 1, "operators": operators},
+                                 option=orjson.OPT_INDENT_2) + b"\n")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -113,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"duckdb: evaluate --format csv {evaluation:.2f}s", file=sys.stderr)
 
     with tempfile.TemporaryDirectory() as tmp:
+        phases = csv_phases(agreement.engine, path, now, Path(tmp))
+        print(f"phases: {phases}", file=sys.stderr)
         started = time.perf_counter()
         run = DuckRun(agreement.engine, path, now)
         setup = time.perf_counter() - started
@@ -128,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
             slice_path = Path(tmp) / "slice.parquet"
             con.execute(f"COPY (SELECT * FROM read_parquet('{path}') LIMIT {SLICE}) "
                         f"TO '{slice_path}' (FORMAT parquet)")
+        profile = out.with_name(out.stem + "-profile.json")
+        profile_csv_query(agreement.engine, slice_path, now, profile)
         python_slice = cli(slice_path, "python")
     python_scaled = python_slice * n / SLICE
     print(f"python: {python_slice:.2f}s for {SLICE:,} leads", file=sys.stderr)
@@ -142,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
         "scan_s": round(scan, 3),
         "duckdb_cli_s": round(evaluation, 3),
         "duckdb_leads_per_s": round(n / evaluation),
+        "csv_phases_s": phases,
+        "profile": str(profile.relative_to(ROOT)) if profile.is_relative_to(ROOT) else str(profile),
         "query_alone_setup_s": round(setup, 3),
         "query_alone_s": round(query_alone, 3),
         "query_alone_ratio_to_scan": round(query_alone / scan, 2),
