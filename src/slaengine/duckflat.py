@@ -96,8 +96,12 @@ def problem_rows(run: DuckRun) -> list[dict[str, Any]]:
     flags = [run.bad, *(c.bad for c in coerced if c.bad)]
     python = exp.or_(*(_col(f) for f in flags))
     names = [n for c in coerced for n in (c.error, c.raw, c.first)]
-    # A field whose every value is valid has a constant error column: left out of the test.
-    query = exp.select(_col("_row"), exp.alias_(python, "python"), *map(_col, names)).from_(
+    # A field whose every value is valid is neither tested nor read: its columns are
+    # constants here, so DuckDB does not scan them for this search.
+    picked = [exp.alias_(_col(n) if c.fallible else v, n, quoted=True) for c in coerced
+              for n, v in zip((c.error, c.raw, c.first), (exp.false(), exp.null(), exp.false()),
+                              strict=True)]
+    query = exp.select(_col("_row"), exp.alias_(python, "python"), *picked).from_(
         "leads").where(exp.or_(python.copy(), *(_col(c.error) for c in coerced if c.fallible)))
     cursor = run.con.execute(D.render(query, pretty=False))
     keys = ["_row", "python", *names]
