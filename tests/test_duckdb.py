@@ -109,6 +109,30 @@ def test_parquet_with_typed_timestamps(agreement: slaengine.Agreement, tmp_path:
     assert_same(agreement.engine, path)
 
 
+# What Python's str.strip() removes, and characters next to it that it keeps.
+_PADDING = st.text(st.sampled_from(" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a"
+                                   "\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\x00~!é\u0301"),
+                   max_size=3)
+_WORDS = st.sampled_from(["software", "partner_referral", "event", "mql", "sql", "vp", "NL",
+                          "Intern", "x.edu", "", "a b", "日本"])
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.tuples(_PADDING, _WORDS, _PADDING), min_size=1, max_size=25))
+def test_text_is_stripped_as_python_strips_it(agreement: slaengine.Agreement,
+                                              tmp_path_factory: pytest.TempPathFactory,
+                                              values: list[tuple[str, str, str]]) -> None:
+    """Text fields of a typed file: the cheap test for tidy ends and the full pattern
+    behind it agree with str.strip() on every character it removes or keeps."""
+    padded = [before + word + after for before, word, after in values]
+    table = pa.table({"lead_id": [f"{v}{i}" for i, v in enumerate(padded)],
+                      **dict.fromkeys(("industry", "source", "seniority", "stage",
+                                       "job_title", "country"), padded)})
+    path = tmp_path_factory.mktemp("strip") / "text.parquet"
+    pq.write_table(table, path)
+    assert_same(agreement.engine, path)
+
+
 def test_rows_keep_file_order_without_a_sort(agreement: slaengine.Agreement,
                                              tmp_path: Path) -> None:
     """The embedded engine's query has no join and no ORDER BY: DuckDB, scanning a file of
