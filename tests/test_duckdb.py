@@ -113,23 +113,45 @@ def test_parquet_with_typed_timestamps(agreement: slaengine.Agreement, tmp_path:
 _PADDING = st.text(st.sampled_from(" \t\n\r\x0b\x0c\x1c\x1f\x85\xa0\u1680\u2000\u200a"
                                    "\u200b\u2028\u2029\u202f\u205f\u3000\ufeff\x00~!é\u0301"),
                    max_size=3)
-_WORDS = st.sampled_from(["software", "partner_referral", "event", "mql", "sql", "vp", "NL",
-                          "Intern", "x.edu", "", "a b", "日本"])
+# Text for fields of each type: the padded spelling must read as the bare one does.
+_SPELLINGS = {
+    "industry": ["software", "", "a b", "日本"], "source": ["partner_referral", "event"],
+    "seniority": ["vp", "Intern"], "stage": ["mql", "sql", "x.edu"], "country": ["NL"],
+    "job_title": ["Intern", "student"], "employee_count": ["50", "1,200", "5e3", "x"],
+    "demo_requested": ["yes", "true", "0", "maybe"], "amount": ["1.5", "-2"],
+    "mql_at": ["2026-11-02T10:00:00Z", "2026-11-02 10:00", "2026-11-02"],
+    "created_at": ["2026-11-02T10:00:00+01:00"],
+}
 
 
-@settings(max_examples=15, deadline=None)
-@given(st.lists(st.tuples(_PADDING, _WORDS, _PADDING), min_size=1, max_size=25))
+@st.composite
+def _padded_rows(draw: st.DrawFn) -> list[dict[str, str]]:
+    rows = []
+    for i in range(draw(st.integers(1, 12))):
+        row = {"lead_id": f"{draw(_PADDING)}T-{i}{draw(_PADDING)}"}
+        for name, words in _SPELLINGS.items():
+            row[name] = draw(_PADDING) + draw(st.sampled_from(words)) + draw(_PADDING)
+        rows.append(row)
+    return rows
+
+
+@settings(max_examples=int(os.environ.get("SLAENGINE_STRIP_EXAMPLES", "12")), deadline=None)
+@given(_padded_rows(), st.sampled_from(["parquet", "csv", "jsonl"]))
 def test_text_is_stripped_as_python_strips_it(agreement: slaengine.Agreement,
                                               tmp_path_factory: pytest.TempPathFactory,
-                                              values: list[tuple[str, str, str]]) -> None:
-    """Text fields of a typed file: the cheap test for tidy ends and the full pattern
-    behind it agree with str.strip() on every character it removes or keeps."""
-    padded = [before + word + after for before, word, after in values]
-    table = pa.table({"lead_id": [f"{v}{i}" for i, v in enumerate(padded)],
-                      **dict.fromkeys(("industry", "source", "seniority", "stage",
-                                       "job_title", "country"), padded)})
-    path = tmp_path_factory.mktemp("strip") / "text.parquet"
-    pq.write_table(table, path)
+                                              rows: list[dict[str, str]], fmt: str) -> None:
+    """Text from any file kind: the cheap tests for tidy ends and fast spellings, and the
+    full patterns behind them, agree with str.strip() on every character it removes or keeps."""
+    path = tmp_path_factory.mktemp("strip") / f"text.{fmt}"
+    if fmt == "parquet":
+        pq.write_table(pa.Table.from_pylist(rows), path)
+    elif fmt == "jsonl":
+        path.write_bytes(b"".join(orjson.dumps(row) + b"\n" for row in rows))
+    else:
+        with open(path, "w", encoding="utf-8", newline="") as out:
+            writer = csv.DictWriter(out, fieldnames=list(rows[0]))
+            writer.writeheader()
+            writer.writerows(rows)
     assert_same(agreement.engine, path)
 
 

@@ -260,6 +260,8 @@ def to_datetime(value: Any, tz: tzinfo) -> Any:
         if not text:
             return _MISSING
         try:
+            if "\0" in text:  # CPython's parser stops at a NUL and accepts what follows it
+                raise ValueError(text)
             parsed = datetime.fromisoformat(_LONG_FRACTION.sub(r"\1", text.upper()))
         except ValueError:
             raise _Invalid(f"`{show(text)}` is not an ISO 8601 datetime {_ISO_HINT}") from None
@@ -292,7 +294,7 @@ _FAST: Final[dict[str, str]] = {
     "date": "if $V.__class__ is str:\n    try:\n        out[$NAME] = date_fromiso($V)\n"
             "    except ValueError:\n        $SLOW",
     "datetime": """\
-if $V.__class__ is str:
+if $V.__class__ is str and "\\0" not in $V:
     try:
         d = fromiso($V)
         z = d.tzinfo
