@@ -221,7 +221,11 @@ def test_datetime(value: Any, expected: datetime) -> None:
     (["2026-11-02"], '`["2026-11-02"]` is not a datetime (write e.g. 2026-11-02T10:00:00Z)'),
     ("0001-01-01T00:00:00", "`0001-01-01T00:00:00` is out of range for a datetime"),
     ("9999-12-31T23:59:59-05:00", "`9999-12-31T23:59:59-05:00` is out of range for a datetime"),
-    # CPython's fromisoformat stops reading at a NUL and would accept this
+    # CPython's fromisoformat accepts these: a stray character before the zone, a NUL
+    ("2026-11-02T10:00:00 Z", "`2026-11-02T10:00:00 Z` is not an ISO 8601 datetime (write e.g. "
+                              "2026-11-02T10:00:00Z)"),
+    ("2026-11-02T10:00x+01:00", "`2026-11-02T10:00x+01:00` is not an ISO 8601 datetime (write "
+                                "e.g. 2026-11-02T10:00:00Z)"),
     ("2026-11-02T10:00:00Z\x00junk", "`2026-11-02T10:00:00Z\x00junk` is not an ISO 8601 "
                                      "datetime (write e.g. 2026-11-02T10:00:00Z)"),
 ])

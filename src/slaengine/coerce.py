@@ -44,6 +44,19 @@ _LONG_FRACTION: Final = re.compile(r"(\.\d{6})\d+")
 _MAX_PLANS: Final = 64  # key layouts compiled; records with other layouts take the generic path
 _MAX_KEYS: Final = 1000
 _ISO_HINT: Final = "(write e.g. 2026-11-02T10:00:00Z)"
+_DIGITS: Final = "0123456789"
+
+
+def stray_before_zone(text: str) -> bool:
+    """Whether something other than a digit stands before the zone of aware ISO text.
+
+    CPython's `datetime.fromisoformat` lets one such character through (`10:00:00xZ`,
+    `10:00 +01:00`); ISO 8601 does not, nor does the SQL coercer. Called only for text the
+    parser read as aware, so the zone is a final `Z` or the last sign.
+    """
+    if text[-1] in "Zz":
+        return text[-2] not in _DIGITS
+    return text[max(text.rfind("+"), text.rfind("-")) - 1] not in _DIGITS
 
 Converted = Callable[..., tuple[dict[str, Any], list["RecordError"]]]
 
@@ -263,6 +276,8 @@ def to_datetime(value: Any, tz: tzinfo) -> Any:
             if "\0" in text:  # CPython's parser stops at a NUL and accepts what follows it
                 raise ValueError(text)
             parsed = datetime.fromisoformat(_LONG_FRACTION.sub(r"\1", text.upper()))
+            if parsed.tzinfo is not None and stray_before_zone(text):
+                raise ValueError(text)
         except ValueError:
             raise _Invalid(f"`{show(text)}` is not an ISO 8601 datetime {_ISO_HINT}") from None
     elif isinstance(value, int | float | Decimal):
@@ -298,11 +313,12 @@ if $V.__class__ is str and "\\0" not in $V:
     try:
         d = fromiso($V)
         z = d.tzinfo
-        if z is not UTC:
-            if z is None:
-                d = EPOCH_UTC + (d - utcoffset(d) - EPOCH_NAIVE)
-            else:
-                d = combine(d, d.time(), UTC) - z.utcoffset(None)
+        if z is None:
+            d = EPOCH_UTC + (d - utcoffset(d) - EPOCH_NAIVE)
+        elif stray($V):
+            raise ValueError
+        elif z is not UTC:
+            d = combine(d, d.time(), UTC) - z.utcoffset(None)
         out[$NAME] = d
     except (ValueError, TypeError, OverflowError):
         $SLOW""",
@@ -409,6 +425,7 @@ class Coercer:
             "not_a_mapping": _not_a_mapping, "Mapping": Mapping, "UTC": UTC,
             "MAX_INT": MAX_SAFE_INTEGER,
             "fromiso": datetime.fromisoformat, "date_fromiso": date.fromisoformat,
+            "stray": stray_before_zone,
             "combine": datetime.combine, "utcoffset": self.timezone.utcoffset,
             "EPOCH_UTC": _EPOCH_UTC, "EPOCH_NAIVE": _EPOCH_NAIVE,
             "fetch": itemgetter(*keys) if keys else None,
