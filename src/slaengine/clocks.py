@@ -43,9 +43,12 @@ OUT_OF_RANGE: Final = Reading("not_started", out_of_range=True)
 
 
 def seconds_value(seconds: float) -> int | float:
-    """Whole seconds as an integer, as JSON readers expect; a fraction stays a float."""
-    whole = int(seconds)
-    return whole if whole == seconds else seconds
+    """Seconds to the microsecond, the resolution of the timestamps they are measured
+    between (summing floats leaves noise past it); whole seconds as an integer, as JSON
+    readers expect. The SQL engine counts exact microseconds and gives the same value."""
+    rounded = round(seconds, 6)
+    whole = int(rounded)
+    return whole if whole == rounded else rounded
 
 
 def epoch_seconds(value: Any, tz: tzinfo) -> float | None:
