@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import math
 import os
 import shutil
@@ -146,6 +147,34 @@ def _padded_rows(draw: st.DrawFn) -> list[dict[str, str]]:
     return rows
 
 
+# JSON values of every kind, for fields of every type: each must read as the Python
+# reader reads it (a number where text is expected, text where a number is, and so on).
+_JSON_VALUES = st.sampled_from([
+    50, 0, -1, 1.5, -0.0, 50.0, 2**53 - 1, 2**53, 2**63, -(2**63) - 1, 1e308, 5e-324, True,
+    False, None, [], ["a", "b"], ["a", 1, None], {"a": 1}, "", " ", "50", "yes",
+    "2026-11-02T10:00:00Z", "2026-11-02", 1730541600])
+
+
+@st.composite
+def _json_rows(draw: st.DrawFn) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = [dict(row) for row in draw(_padded_rows())]
+    for row in rows:
+        for name in draw(st.sets(st.sampled_from(sorted(_SPELLINGS)), max_size=6)):
+            row[name] = draw(_JSON_VALUES)
+    return rows
+
+
+@settings(max_examples=int(os.environ.get("SLAENGINE_STRIP_EXAMPLES", "12")), deadline=None)
+@given(_json_rows())
+def test_json_values_of_every_kind_read_as_python_reads_them(
+        agreement: slaengine.Agreement, tmp_path_factory: pytest.TempPathFactory,
+        rows: list[dict[str, Any]]) -> None:
+    path = tmp_path_factory.mktemp("json") / "values.jsonl"
+    # json, not orjson: it writes integers beyond 64 bits, which the reader must refuse.
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    assert_same(agreement.engine, path)
+
+
 @settings(max_examples=int(os.environ.get("SLAENGINE_STRIP_EXAMPLES", "12")), deadline=None)
 @given(_padded_rows(), st.sampled_from(["parquet", "csv", "jsonl"]))
 def test_text_is_stripped_as_python_strips_it(agreement: slaengine.Agreement,
@@ -217,6 +246,9 @@ def _handcrafted() -> list[dict[str, Any]]:
         {**base, "lead_id": "H-big", "employee_count": 2**53, "email_clicks": 9007199254740991,
          "amount": "-1,234.50", "content_downloads": "+3", "demo_requested": 1},
         {**base, "lead_id": 12345, "company": 1.5, "campaign": 100, "demo_requested": 0},
+        # numbers no 64-bit integer holds, where a whole number is read
+        {**base, "lead_id": "H-huge", "industry": 1e308, "employee_count": 1e308,
+         "email_clicks": 2**62, "pricing_page_visits": -1e300},
         # timezones: the autumn fold, the spring gap, offsets, fractions, other spellings
         {**base, "lead_id": "H-fold", "stage": "mql", "mql_at": "2026-10-25 02:30:00",
          "first_touch_at": "2026-10-26T09:00:00.5+05:45"},

@@ -20,6 +20,12 @@ Expr = exp.Expr
 Converted = tuple[Expr, Expr, "Expr | None", "Expr | None"]
 
 
+def try_cast(value: Expr, to: str) -> Expr:
+    """NULL where the value does not fit: a value that is not valid is NULL in the end, and a
+    CAST that fails would stop the whole query (JSON's 1e308 read as a whole number)."""
+    return exp.TryCast(this=value, to=exp.DataType.build(to))
+
+
 def _whole(value: Expr) -> Expr:
     return exp.EQ(this=value, expression=anon("TRUNC", value))
 
@@ -29,8 +35,8 @@ def _number_text(value: Expr) -> tuple[Expr, Expr]:
     and whether SQL cannot (a whole number past 2**63)."""
     integral = _whole(value)
     big = exp.GTE(this=anon("ABS", value), expression=lit(2**63))
-    written = case((integral, cast(cast(value, "HUGEINT"), "VARCHAR")),
-                   default=cast(value, "VARCHAR"))
+    written = case((integral, cast(try_cast(value, "HUGEINT"), "VARCHAR")),
+                   default=cast(value.copy(), "VARCHAR"))
     return written, exp.and_(integral, big)
 
 
@@ -56,8 +62,8 @@ def from_json(field_type: str, raw: Expr, kind: Expr, from_text: Converted) -> C
         if field_type == "integer":
             whole_double = exp.and_(_whole(as_double), exp.LTE(
                 this=anon("ABS", as_double), expression=lit(MAX_SAFE_INTEGER)))
-            value = case((is_text, value_t), (whole, cast(as_int, "BIGINT")),
-                         (double, cast(as_double, "BIGINT")))
+            value = case((is_text, value_t), (whole, try_cast(as_int, "BIGINT")),
+                         (double, try_cast(as_double, "BIGINT")))
             ok = case((is_text, ok_t), (whole, in_range), (double, whole_double),
                       default=exp.false())
             return value, ok, None, None
@@ -109,7 +115,8 @@ def from_typed(name: str, field_type: str, kind: str, raw: Expr) -> Converted:
         if kind == "int":
             ok: Expr = exp.Between(this=raw, low=lit(-MAX_SAFE_INTEGER),
                                    high=lit(MAX_SAFE_INTEGER))
-            return cast(raw, "BIGINT" if field_type == "integer" else "DOUBLE"), ok, floaty, None
+            target = "BIGINT" if field_type == "integer" else "DOUBLE"
+            return try_cast(raw, target), ok, floaty, None
         if kind == "float":
             if field_type == "number":
                 return cast(raw, "DOUBLE"), finite, exp.true(), None
