@@ -15,15 +15,15 @@ as text, the way a CRM export spells them, which DuckDB must then parse in SQL).
 2. duckdb: the command a user runs, `slaengine evaluate --engine duckdb --format csv
    --leads FILE > /dev/null`, wall clock: starting Python, the set-up (compiling, reading
    which years the clocks need, building the calendar tables), DuckDB coercing every value
-   in SQL and evaluating every definition, score, band, stage, violation and clock, writing
-   the CSV with COPY in file order, and counting the summary line.
+   in SQL and evaluating every definition, score, band, stage, violation and clock, building
+   each CSV line, streaming the lines out in file order, and counting the summary line.
 3. python: `slaengine evaluate --leads SLICE --jobs 1 --format csv > /dev/null`, the Python
    engine on one core, on the first 1,000,000 leads of the same file, scaled to the file's
    size: the same output. Target: DuckDB at least 20x faster.
 4. where the time goes (no targets): the CSV command's phases timed in process (set-up,
-   the search for rows with bad values, the `COPY`, counting the summary back, copying the
-   file out); the decisions query alone, every column, written to Parquet with `COPY` from an
-   open connection; and DuckDB's profile of the CSV query on one thread over the first
+   the search for rows with bad values, streaming the lines out and counting the summary);
+   the decisions query alone, every column, written to Parquet with `COPY` from an
+   open connection; and DuckDB's profile of the CSV lines query on one thread over the first
    1,000,000 leads, saved as `benchmarks/results/duckdb[-text][-quick]-profile.json` (the
    operators' times, one projection per step of the query).
 
@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -73,11 +72,11 @@ def best_of(repeats: int, run: Any) -> float:
     return min(times)
 
 
-def csv_phases(engine: Any, path: Path, now: datetime, tmp: Path) -> dict[str, float]:
+def csv_phases(engine: Any, path: Path, now: datetime) -> dict[str, float]:
     """The phases of `evaluate --engine duckdb --format csv`, each timed once, in process."""
     from slaengine.cli.outputs import Tally  # noqa: PLC0415
     from slaengine.duck import DuckRun  # noqa: PLC0415
-    from slaengine.duckflat import CSV_DIALECT, count, csv_query  # noqa: PLC0415
+    from slaengine.duckflat import lines_query, write_lines  # noqa: PLC0415
 
     times: dict[str, float] = {}
     started = time.perf_counter()
@@ -89,27 +88,21 @@ def csv_phases(engine: Any, path: Path, now: datetime, tmp: Path) -> dict[str, f
 
     run = DuckRun(engine, path, now)
     lap("setup")
-    query = csv_query(run)
+    query = lines_query(run)
     lap("bad_rows")
-    target = tmp / "decisions.csv"
-    run.con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, {CSV_DIALECT})")
-    lap("copy")
-    count(run, target, Tally())
-    lap("count")
-    with open(target, "rb") as written, open(os.devnull, "wb") as sink:
-        shutil.copyfileobj(written, sink, 1 << 20)
-    lap("copy_out")
-    target.unlink()
+    with open(os.devnull, "wb") as sink:
+        write_lines(run, query, sink, Tally())
+    lap("stream")
     return times
 
 
 def profile_csv_query(engine: Any, path: Path, now: datetime, out: Path) -> None:
     """DuckDB's JSON profile of the CSV query on one thread (its result hashed, not written)."""
     from slaengine.duck import DuckRun  # noqa: PLC0415
-    from slaengine.duckflat import csv_query  # noqa: PLC0415
+    from slaengine.duckflat import lines_query  # noqa: PLC0415
 
     run = DuckRun(engine, path, now, threads=1)
-    query = csv_query(run)
+    query = lines_query(run)
     raw = out.with_name(out.stem + "-raw.json")
     run.con.execute("PRAGMA enable_profiling = 'json'")
     run.con.execute(f"PRAGMA profiling_output = '{raw}'")
@@ -178,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"duckdb: evaluate --format csv {evaluation:.2f}s", file=sys.stderr)
 
     with tempfile.TemporaryDirectory() as tmp:
-        phases = csv_phases(agreement.engine, path, now, Path(tmp))
+        phases = csv_phases(agreement.engine, path, now)
         print(f"phases: {phases}", file=sys.stderr)
         started = time.perf_counter()
         run = DuckRun(agreement.engine, path, now)

@@ -271,6 +271,9 @@ def _handcrafted() -> list[dict[str, Any]]:
          "delivered_at": None, "stage": "lead"},
         # stages, dispositions, recycling and the guarantee
         {**base, "lead_id": "H-unknown", "stage": "MQL "},
+        # free text the CSV must quote as Python's writer does: commas, quotes, line breaks
+        {**base, "lead_id": 'H-"quoted", comma', "stage": 'mql, "really"'},
+        {**base, "lead_id": "H-line\r\nbreak", "stage": "lead\nnext\r"},
         {**base, "lead_id": "H-nurture", "stage": "nurture", "recycled_at": "2026-11-01T10:00Z"},
         {**base, "lead_id": "H-dq", "stage": "disqualified", "disposition": "foo"},
         {**base, "lead_id": "H-credit", "stage": "sal", "mql_at": "2026-11-02T10:00:00Z",

@@ -1,12 +1,14 @@
-"""`evaluate --engine duckdb --format csv`: the flat table written by DuckDB itself.
+"""`evaluate --engine duckdb --format csv`: the flat table built by DuckDB itself.
 
 The JSON Lines record is built row by row in Python (`duck.RecordBuilder`), which costs
 more than the query. The CSV columns (`cli.outputs.csv_columns`) are plain values, so
-DuckDB formats them and writes the file with `COPY`, in file order without a sort: the
-same bytes the Python writer gives. Python steps in only where SQL cannot word or read a
-record: the error text of a value that cannot be coerced (worded once per distinct bad
-value), and the records DuckDB cannot read as Python does (evaluated by the Python
-engine). Such rows are few; when there are any, the rows are sorted back into file order.
+DuckDB formats them and builds each line, quoted as Python's csv writer quotes, in file
+order without a sort: the same bytes the Python writer gives. The lines stream to the
+output as Arrow batches, whose text buffers are written as they are. Python steps in only
+where SQL cannot word or read a record: the error text of a value that cannot be coerced
+(worded once per distinct bad value), and the records DuckDB cannot read as Python does
+(evaluated by the Python engine). Such rows are few; when there are any, the rows are sorted
+back into file order.
 
 An agreement whose scores may be fractions, or whose key is neither text nor a whole
 number, is written through the records instead (Python's float spelling is not SQL's).
@@ -14,9 +16,8 @@ number, is written through the records instead (Python's float spelling is not S
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
+import csv
+import io
 from typing import IO, Any, Final
 
 import sqlglot.expressions as exp
@@ -28,12 +29,13 @@ from .compiler.sql.dialects import anon
 from .compiler.sql.isotime import case, text
 from .compiler.sql.tables import load_table
 from .duck import D, DuckRun, RecordBuilder, _PythonFallback
+from .evaluator import Engine
 
-__all__ = ["native_csv", "write_csv"]
+__all__ = ["lines_query", "native_csv", "write_csv", "write_lines"]
 
-# The Python writer's dialect (`csv.DictWriter`'s default, excel): quote only when needed,
-# double a quote, end lines with CRLF. DuckDB writes NULL as an empty cell.
-CSV_DIALECT: Final = "DELIMITER ',', QUOTE '\"', ESCAPE '\"', NEW_LINE '\r\n'"
+# What makes the Python writer (`csv.DictWriter`'s default dialect, excel) quote a cell.
+NEEDS_QUOTES: Final = '[,"\\r\\n]'
+ARROW_BATCH: Final = 1 << 17
 WHOLE_TYPES: Final = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
 FIXES: Final = "slaengine_error_texts"
 PYTHON_ROWS: Final = "slaengine_python_rows"
@@ -164,38 +166,86 @@ def csv_query(run: DuckRun) -> str:
     return text_.replace("__DECISIONS__()", decisions, 1)
 
 
-def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
-    """Write every lead's CSV row to `out`, in file order, and count it into `tally`."""
-    query = csv_query(run)
-    # Written to a file first (TMPDIR), where the counts are read back, then copied out.
-    with tempfile.TemporaryDirectory(prefix="slaengine-") as folder:
-        target = Path(folder) / "decisions.csv"
-        try:
-            run.con.execute(f"COPY ({query}) TO '{target}' (FORMAT csv, HEADER, {CSV_DIALECT})")
-        except run._errors() as exc:
-            raise run.failed(exc) from None
-        count(run, target, tally)
-        with open(target, "rb") as written:
-            shutil.copyfileobj(written, out, 1 << 20)
+def free_text(engine: Engine) -> list[str]:
+    """The CSV columns that may hold any text: the lead's id and recorded stage, and the
+    error texts. Every other cell is `true`/`false`, a whole number, an ISO instant, a fixed
+    word, codes joined by `;` or an agreement identifier, none of which needs quotes."""
+    return ["id", "stage", "errors"]
 
 
-def count(run: DuckRun, target: Path, tally: Tally) -> None:
-    """The summary line's counts, read back from the written file."""
+def _quoted(cell: exp.Expr) -> exp.Expr:
+    """The cell as Python's csv writer spells it: quoted, with quotes doubled, when it holds
+    a comma, a quote or a line break."""
+    special = anon("REGEXP_MATCHES", cell, text(NEEDS_QUOTES))
+    doubled = anon("REPLACE", cell.copy(), text('"'), text('""'))
+    return case((special, anon("CONCAT", text('"'), doubled, text('"'))), default=cell.copy())
+
+
+def lines_query(run: DuckRun) -> str:
+    """One row per lead: its CSV line, CRLF included, and the flags the summary counts."""
     engine = run.engine
     names = csv_columns(engine)
-    columns = "{" + ", ".join(f"'{_cell(i)}': 'VARCHAR'" for i in range(len(names))) + "}"
-    errors, codes = _cell(len(names) - 1), _cell(names.index("violations"))
-    verdicts = [_cell(names.index(n)) for n in engine.definition_names]
-    # Python counts a record with errors and no verdicts as unreadable.
-    unreadable = f"{errors} IS NOT NULL" + (f" AND {verdicts[0]} IS NULL" if verdicts else "")
-    counts = ", ".join([f"count({errors})", f"count(*) FILTER (WHERE {unreadable})",
-                        f"count({codes})", *(f"count(*) FILTER (WHERE {v} = 'true')"
-                                             for v in verdicts)])
-    row = run.con.execute(
-        f"SELECT count(*), {counts} FROM read_csv('{target}', header = true, "
-        f"auto_detect = false, columns = {columns}, delim = ',', quote = '\"', "
-        f"escape = '\"', new_line = '\\r\\n')"
-    ).fetchone()
-    assert row is not None
-    tally.records, tally.with_errors, tally.unreadable, tally.with_violations = row[:4]
-    tally.matched.update(dict(zip(engine.definition_names, row[4:], strict=True)))
+    free = set(free_text(engine))
+    parts: list[exp.Expr] = []
+    for name in names:
+        cell = D.column(name)
+        parts += [_quoted(cell) if name in free else cell, text(",")]
+    parts[-1] = text("\r\n")  # CONCAT skips NULL: an empty cell
+    line = exp.alias_(anon("CONCAT", *parts), "line")
+    errors = exp.Not(this=exp.Is(this=D.column("errors"), expression=exp.null()))
+    verdicts = engine.definition_names
+    unreadable = exp.and_(errors.copy(), exp.Is(this=D.column(verdicts[0]),
+                                                 expression=exp.null())) if verdicts \
+        else errors.copy()
+    flags = [errors, unreadable,
+             exp.Not(this=exp.Is(this=D.column("violations"), expression=exp.null())),
+             *(exp.EQ(this=D.column(n), expression=text("true")) for n in verdicts)]
+    select = exp.select(line, *(exp.alias_(f, f"f{i}") for i, f in enumerate(flags)))
+    rendered = D.render(select.from_(exp.Subquery(this=exp.Anonymous(this="__CELLS__"),
+                                                  alias=exp.to_identifier("r"))),
+                        pretty=False)
+    return rendered.replace("__CELLS__()", csv_query(run), 1)
+
+
+def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
+    """Write every lead's CSV row to `out`, in file order, and count it into `tally`."""
+    write_lines(run, lines_query(run), out, tally)
+
+
+def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
+    """The header, then the lines of `lines_query`: they stream out as Arrow batches, whose
+    text buffer is the batch's lines back to back, written as it is. The summary's counts
+    are summed from the same batches: nothing is written to disk or read twice."""
+    import pyarrow as pa  # type: ignore[import-untyped]  # noqa: PLC0415 - `sql` extra
+    import pyarrow.compute as pc  # type: ignore[import-untyped]  # noqa: PLC0415
+
+    engine = run.engine
+    header = io.StringIO()
+    csv.writer(header).writerow(csv_columns(engine))  # the excel dialect, as DictWriter
+    out.write(header.getvalue().encode())
+    counts = [0] * (3 + len(engine.definition_names))
+    try:
+        relation = run.con.sql(query)
+        reader = relation.to_arrow_reader(ARROW_BATCH) if hasattr(
+            relation, "to_arrow_reader") else relation.fetch_record_batch(ARROW_BATCH)
+        for batch in reader:
+            _write_lines(batch.column(0), out, pa)
+            tally.records += batch.num_rows
+            for i in range(len(counts)):
+                counts[i] += pc.sum(batch.column(i + 1)).as_py() or 0
+    except run._errors() as exc:
+        raise run.failed(exc) from None
+    tally.with_errors, tally.unreadable, tally.with_violations = counts[:3]
+    tally.matched.update(dict(zip(engine.definition_names, counts[3:], strict=True)))
+
+
+def _write_lines(lines: Any, out: IO[bytes], pa: Any) -> None:
+    """An Arrow text array with no NULLs, written as the bytes its values span."""
+    if lines.type not in (pa.string(), pa.large_string()):
+        lines = lines.cast(pa.large_string())
+    if not len(lines):
+        return
+    raw = memoryview(lines.buffers()[1]).cast("B")
+    offsets = raw.cast("i") if lines.type == pa.string() else raw.cast("q")
+    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
+    out.write(memoryview(lines.buffers()[2]).cast("B")[first:last])
