@@ -102,7 +102,7 @@ def profile_csv_query(engine: Any, path: Path, now: datetime, out: Path) -> None
     from slaengine.duckflat import lines_query  # noqa: PLC0415
 
     run = DuckRun(engine, path, now, threads=1)
-    query = lines_query(run)
+    query = lines_query(run).query
     raw = out.with_name(out.stem + "-raw.json")
     run.con.execute("PRAGMA enable_profiling = 'json'")
     run.con.execute(f"PRAGMA profiling_output = '{raw}'")

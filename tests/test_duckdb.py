@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import slaengine
+from slaengine import duckflat
 from slaengine.cli import main
 from slaengine.clocks import epoch_seconds
 from slaengine.compiler.sql import CompiledSql, Unsupported, compile_decisions
@@ -353,9 +354,9 @@ def _csv_by_both_engines(path: Path, capfdbinary: pytest.CaptureFixture[bytes]
 def test_csv_written_by_duckdb_is_the_python_csv(
         agreement: slaengine.Agreement, tmp_path: Path, name: str,
         capfdbinary: pytest.CaptureFixture[bytes]) -> None:
-    """`--format csv` on DuckDB is written by COPY, not row by row, with the same bytes,
-    exit code and summary counts: the files with bad values and unreadable records take
-    the path that puts Python's error texts and records back in file order."""
+    """`--format csv` on DuckDB is built by DuckDB, not row by row, with the same bytes,
+    exit code and summary counts: in the files with bad values and unreadable records,
+    Python's error texts and records go in their places in file order."""
     path = ROOT / "examples" / name
     if name == "handcrafted.jsonl":
         path = tmp_path / name
@@ -383,6 +384,22 @@ def test_csv_written_by_duckdb_is_the_python_csv(
     assert duckdb_[1] == python[1]
     assert duckdb_[2] == python[2]
     assert python[1].count(b"\r\n") > 10
+
+
+@pytest.mark.parametrize("batch", [1, 2, 7])
+def test_python_fixes_land_in_place_across_arrow_batches(
+        agreement: slaengine.Agreement, tmp_path: Path, batch: int,
+        monkeypatch: pytest.MonkeyPatch, capfdbinary: pytest.CaptureFixture[bytes]) -> None:
+    """The lines stream as Arrow batches and Python's error texts and records are put in
+    between: with batches of one, two and seven rows, problem rows fall first, last and
+    side by side in a batch, and the bytes and counts are still the Python engine's."""
+    monkeypatch.setattr(duckflat, "ARROW_BATCH", batch)
+    path = tmp_path / "handcrafted.jsonl"
+    path.write_bytes(_jsonl(_handcrafted()))
+    fixes = duckflat.lines_query(DuckRun(agreement.engine, path, NOW)).fixes
+    assert fixes.errors and fixes.lines, "both kinds of fix: an error cell, a whole line"
+    python, duckdb_ = _csv_by_both_engines(path, capfdbinary)
+    assert duckdb_ == python
 
 
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])

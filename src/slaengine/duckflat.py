@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 from typing import IO, Any, Final
 
 import sqlglot.expressions as exp
@@ -27,7 +28,6 @@ from .clocks import IDLE
 from .coerce import error_text
 from .compiler.sql.dialects import anon
 from .compiler.sql.isotime import case, text
-from .compiler.sql.tables import load_table
 from .duck import D, DuckRun, RecordBuilder, _PythonFallback
 from .evaluator import Engine
 
@@ -37,8 +37,6 @@ __all__ = ["lines_query", "native_csv", "write_csv", "write_lines"]
 NEEDS_QUOTES: Final = '[,"\\r\\n]'
 ARROW_BATCH: Final = 1 << 17
 WHOLE_TYPES: Final = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
-FIXES: Final = "slaengine_error_texts"
-PYTHON_ROWS: Final = "slaengine_python_rows"
 
 
 def native_csv(run: DuckRun) -> bool:
@@ -56,10 +54,6 @@ def native_csv(run: DuckRun) -> bool:
 
 def _col(name: str, table: str | None = None) -> exp.Column:
     return D.column(name, table)
-
-
-def _cell(i: int) -> str:
-    return f"c{i}"
 
 
 def _iso(us: exp.Expr) -> exp.Expr:
@@ -91,79 +85,83 @@ def flat_cells(run: DuckRun) -> list[exp.Expr]:
     return cells
 
 
+def _python_flag(run: DuckRun) -> exp.Expr:
+    """Whether only the Python engine can read the row."""
+    flags = [run.bad, *(c.bad for c in run.coerced.values() if c.bad)]
+    return exp.or_(*(_col(f) for f in flags))
+
+
+def _problem_flag(run: DuckRun) -> exp.Expr:
+    """Whether SQL cannot finish the row alone: Python reads it, or words an error."""
+    errors = [_col(c.error) for c in run.coerced.values() if c.fallible]
+    return exp.or_(_python_flag(run), *errors)
+
+
 def problem_rows(run: DuckRun) -> list[dict[str, Any]]:
     """The rows SQL cannot finish alone, in file order: `_row`, `python` (only the Python
     engine can read it), and each coerced field's error flag, raw value and column."""
     coerced = list(run.coerced.values())
-    flags = [run.bad, *(c.bad for c in coerced if c.bad)]
-    python = exp.or_(*(_col(f) for f in flags))
     names = [n for c in coerced for n in (c.error, c.raw, c.first)]
     # A field whose every value is valid is neither tested nor read: its columns are
     # constants here, so DuckDB does not scan them for this search.
     picked = [exp.alias_(_col(n) if c.fallible else v, n, quoted=True) for c in coerced
               for n, v in zip((c.error, c.raw, c.first), (exp.false(), exp.null(), exp.false()),
                               strict=True)]
-    query = exp.select(_col("_row"), exp.alias_(python, "python"), *picked).from_(
-        "leads").where(exp.or_(python.copy(), *(_col(c.error) for c in coerced if c.fallible)))
+    query = exp.select(_col("_row"), exp.alias_(_python_flag(run), "python"), *picked).from_(
+        "leads").where(_problem_flag(run))
     cursor = run.con.execute(D.render(query, pretty=False))
     keys = ["_row", "python", *names]
     return sorted((dict(zip(keys, row, strict=True)) for row in cursor.fetchall()),
                   key=lambda row: row["_row"])
 
 
-def fixes(run: DuckRun, problems: list[dict[str, Any]]
-          ) -> tuple[list[tuple[int, str]], list[tuple[Any, ...]]]:
-    """(row, error text) of the rows with bad values, and the whole row (row, cells...) of
-    those only the Python engine can read."""
+@dataclass
+class Fixes:
+    """What Python writes for the rows SQL cannot finish, by row number: the error cell
+    (SQL's line ends with the empty one), or the whole line of a record only the Python
+    engine can read, whose summary counts are kept in `python`."""
+
+    errors: dict[int, bytes] = field(default_factory=dict)
+    lines: dict[int, bytes] = field(default_factory=dict)
+    python: Tally = field(default_factory=Tally)
+
+    @property
+    def rows(self) -> list[int]:
+        return sorted([*self.errors, *self.lines])
+
+
+def fixes(run: DuckRun, problems: list[dict[str, Any]]) -> Fixes:
     builder = RecordBuilder(run)
     fallback = _PythonFallback(run.engine, run.path, run.fmt, run.now)
     names = csv_columns(run.engine)
-    texts: list[tuple[int, str]] = []
-    rows: list[tuple[Any, ...]] = []
+    found = Fixes()
     for problem in problems:
         ordinal = problem["_row"]
         if problem["python"]:
-            cells = flat_row(fallback.record(ordinal))
-            rows.append((ordinal, *(_text(cells.get(n)) for n in names)))
+            record = next(found.python.count([fallback.record(ordinal)]))
+            found.lines[ordinal] = _csv_line(flat_row(record), names)
         else:
-            texts.append((ordinal, "; ".join(map(error_text, builder.errors(problem)))))
-    return texts, rows
+            text_ = "; ".join(map(error_text, builder.errors(problem)))
+            found.errors[ordinal] = _csv_line({"errors": text_}, ["errors"])
+    return found
 
 
-def _text(value: Any) -> str | None:
-    """A Python CSV cell as DuckDB must hold it: an empty cell is NULL."""
-    return None if value is None or value == "" else str(value)
+def _csv_line(cells: dict[str, Any], names: list[str]) -> bytes:
+    """One row as `cli.outputs.write_csv` writes it."""
+    line = io.StringIO()
+    csv.DictWriter(line, fieldnames=names, restval="").writerow(cells)
+    return line.getvalue().encode()
 
 
 def csv_query(run: DuckRun) -> str:
-    """The SELECT whose rows are the CSV file's, named as its header."""
+    """The SELECT whose rows are the CSV file's, named as its header, in file order, with
+    `_problem`: the row number of a row SQL cannot finish alone (else NULL)."""
     names = csv_columns(run.engine)
-    cells = [exp.alias_(c, _cell(i)) for i, c in enumerate(flat_cells(run))]
+    cells = [exp.alias_(c, n, quoted=True) for c, n in zip(flat_cells(run), names, strict=True)]
+    problem = exp.alias_(case((_problem_flag(run), _col("_row"))), "_problem", quoted=True)
     # The decisions query is large: its text is wrapped, never its tree copied.
-    rendered = ", ".join(D.render(c, pretty=False) for c in cells)
-    flat = exp.select(_col("_row"), *(_col(_cell(i)) for i in range(len(names)))).from_(
-        exp.Subquery(this=exp.Anonymous(this="__decisions__"), alias=exp.to_identifier("d")))
-    problems = problem_rows(run)
-    if problems:
-        texts, rows = fixes(run, problems)
-        load_table(run.con, FIXES, ["_row", "text"], ["BIGINT", "VARCHAR"], texts)
-        load_table(run.con, PYTHON_ROWS, ["_row", *map(_cell, range(len(names)))],
-                   ["BIGINT", *["VARCHAR"] * len(names)], rows)
-        errors = _cell(len(names) - 1)
-        fixed = exp.select(_col("_row", "f"), *(
-            _col(_cell(i), "f") for i in range(len(names) - 1)),
-            exp.alias_(_col("text", "x"), errors)).from_(flat.subquery("f")).join(
-            exp.to_table(FIXES).as_("x"), on=exp.EQ(this=_col("_row", "x"),
-                                                   expression=_col("_row", "f")), join_type="left")
-        fixed = fixed.where(exp.Not(this=exp.In(this=_col("_row", "f"), query=exp.Subquery(
-            this=exp.select("_row").from_(PYTHON_ROWS)))))
-        both = exp.union(fixed, exp.select("*").from_(PYTHON_ROWS), distinct=False)
-        flat = exp.select("*").from_(both.subquery("u")).order_by(_col("_row"))
-    # Without the join, no sort: DuckDB keeps the file's order.
-    final = exp.select(*(exp.alias_(_col(_cell(i)), n, quoted=True) for i, n in enumerate(names)))
-    text_ = D.render(final.from_(flat.subquery("r")), pretty=False)
-    decisions = f"SELECT _row, {rendered} FROM ({run.compiled.sql(pretty=False)})"
-    return text_.replace("__DECISIONS__()", decisions, 1)
+    rendered = ", ".join(D.render(c, pretty=False) for c in [*cells, problem])
+    return f"SELECT {rendered} FROM ({run.compiled.sql(pretty=False)})"
 
 
 def free_text(engine: Engine) -> list[str]:
@@ -181,8 +179,17 @@ def _quoted(cell: exp.Expr) -> exp.Expr:
     return case((special, anon("CONCAT", text('"'), doubled, text('"'))), default=cell.copy())
 
 
-def lines_query(run: DuckRun) -> str:
-    """One row per lead: its CSV line, CRLF included, and the flags the summary counts."""
+@dataclass
+class CsvLines:
+    """The query whose rows are the CSV lines (CRLF included), `_problem`, and the flags
+    the summary counts (`violations`, then each definition); and Python's fixes."""
+
+    query: str
+    fixes: Fixes
+
+
+def lines_query(run: DuckRun) -> CsvLines:
+    """The CSV lines of the lead file, with what Python must put in for its problem rows."""
     engine = run.engine
     names = csv_columns(engine)
     free = set(free_text(engine))
@@ -191,20 +198,16 @@ def lines_query(run: DuckRun) -> str:
         cell = D.column(name)
         parts += [_quoted(cell) if name in free else cell, text(",")]
     parts[-1] = text("\r\n")  # CONCAT skips NULL: an empty cell
-    line = exp.alias_(anon("CONCAT", *parts), "line")
-    errors = exp.Not(this=exp.Is(this=D.column("errors"), expression=exp.null()))
-    verdicts = engine.definition_names
-    unreadable = exp.and_(errors.copy(), exp.Is(this=D.column(verdicts[0]),
-                                                 expression=exp.null())) if verdicts \
-        else errors.copy()
-    flags = [errors, unreadable,
-             exp.Not(this=exp.Is(this=D.column("violations"), expression=exp.null())),
-             *(exp.EQ(this=D.column(n), expression=text("true")) for n in verdicts)]
-    select = exp.select(line, *(exp.alias_(f, f"f{i}") for i, f in enumerate(flags)))
+    flags = [exp.Not(this=exp.Is(this=D.column("violations"), expression=exp.null())),
+             *(exp.EQ(this=D.column(n), expression=text("true"))
+               for n in engine.definition_names)]
+    select = exp.select(exp.alias_(anon("CONCAT", *parts), "line"), D.column("_problem"),
+                        *(exp.alias_(f, f"f{i}") for i, f in enumerate(flags)))
     rendered = D.render(select.from_(exp.Subquery(this=exp.Anonymous(this="__CELLS__"),
                                                   alias=exp.to_identifier("r"))),
                         pretty=False)
-    return rendered.replace("__CELLS__()", csv_query(run), 1)
+    return CsvLines(rendered.replace("__CELLS__()", csv_query(run), 1),
+                    fixes(run, problem_rows(run)))
 
 
 def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
@@ -212,40 +215,72 @@ def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
     write_lines(run, lines_query(run), out, tally)
 
 
-def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
-    """The header, then the lines of `lines_query`: they stream out as Arrow batches, whose
-    text buffer is the batch's lines back to back, written as it is. The summary's counts
-    are summed from the same batches: nothing is written to disk or read twice."""
+def write_lines(run: DuckRun, lines: CsvLines, out: IO[bytes], tally: Tally) -> None:
+    """The header, then the lines: they stream out as Arrow batches, whose text buffer is
+    the batch's lines back to back, written as it is between the rows Python fixes. The
+    summary's counts are summed from the same batches: nothing is written to disk or read
+    twice."""
     import pyarrow as pa  # type: ignore[import-untyped]  # noqa: PLC0415 - `sql` extra
     import pyarrow.compute as pc  # type: ignore[import-untyped]  # noqa: PLC0415
 
     engine = run.engine
-    header = io.StringIO()
-    csv.writer(header).writerow(csv_columns(engine))  # the excel dialect, as DictWriter
-    out.write(header.getvalue().encode())
-    counts = [0] * (3 + len(engine.definition_names))
+    out.write(_csv_line({n: n for n in csv_columns(engine)}, csv_columns(engine)))
+    counts = [0] * (1 + len(engine.definition_names))  # violations, each definition
+    expected, seen = lines.fixes.rows, 0
     try:
-        relation = run.con.sql(query)
+        relation = run.con.sql(lines.query)
         reader = relation.to_arrow_reader(ARROW_BATCH) if hasattr(
             relation, "to_arrow_reader") else relation.fetch_record_batch(ARROW_BATCH)
         for batch in reader:
-            _write_lines(batch.column(0), out, pa)
             tally.records += batch.num_rows
-            for i in range(len(counts)):
-                counts[i] += pc.sum(batch.column(i + 1)).as_py() or 0
+            flags = [batch.column(i + 2) for i in range(len(counts))]
+            for i, flag in enumerate(flags):
+                counts[i] += pc.sum(flag).as_py() or 0
+            problems = batch.column(1)
+            at = [] if problems.null_count == len(problems) else \
+                pc.indices_nonzero(pc.is_valid(problems)).to_pylist()
+            for index in at:
+                if seen >= len(expected) or problems[index].as_py() != expected[seen]:
+                    raise RuntimeError("DuckDB returned the leads out of input order")
+                seen += 1
+                if expected[seen - 1] in lines.fixes.lines:  # its counts are Python's
+                    for i, flag in enumerate(flags):
+                        counts[i] -= bool(flag[index].as_py())
+            _write_lines(batch.column(0), at, problems, lines.fixes, out, pa)
     except run._errors() as exc:
         raise run.failed(exc) from None
-    tally.with_errors, tally.unreadable, tally.with_violations = counts[:3]
-    tally.matched.update(dict(zip(engine.definition_names, counts[3:], strict=True)))
+    if seen != len(expected):
+        raise RuntimeError("DuckDB returned fewer rows than the lead file holds")
+    python = lines.fixes.python
+    tally.with_violations = counts[0] + python.with_violations
+    tally.matched.update(dict(zip(engine.definition_names, counts[1:], strict=True)))
+    tally.matched.update(python.matched)
+    tally.with_errors = len(lines.fixes.errors) + python.with_errors
+    tally.unreadable = python.unreadable + (
+        0 if engine.definition_names else len(lines.fixes.errors))
 
 
-def _write_lines(lines: Any, out: IO[bytes], pa: Any) -> None:
-    """An Arrow text array with no NULLs, written as the bytes its values span."""
+def _write_lines(lines: Any, at: list[int], problems: Any, found: Fixes, out: IO[bytes],
+                 pa: Any) -> None:
+    """An Arrow text array with no NULLs, written as the bytes its values span, but for
+    the rows at `at`: Python's error cell in place of the empty one, or Python's line."""
     if lines.type not in (pa.string(), pa.large_string()):
         lines = lines.cast(pa.large_string())
     if not len(lines):
         return
     raw = memoryview(lines.buffers()[1]).cast("B")
     offsets = raw.cast("i") if lines.type == pa.string() else raw.cast("q")
-    first, last = offsets[lines.offset], offsets[lines.offset + len(lines)]
-    out.write(memoryview(lines.buffers()[2]).cast("B")[first:last])
+    data = memoryview(lines.buffers()[2]).cast("B")
+    first = lines.offset
+    position = offsets[first]
+    for index in at:
+        row = problems[index].as_py()
+        start, end = offsets[first + index], offsets[first + index + 1]
+        out.write(data[position:start])
+        if row in found.lines:
+            out.write(found.lines[row])
+        else:
+            out.write(data[start:end - 2])  # the line, but for its CRLF
+            out.write(found.errors[row])
+        position = end
+    out.write(data[position:offsets[first + len(lines)]])
