@@ -228,10 +228,7 @@ def write_lines(run: DuckRun, lines: CsvLines, out: IO[bytes], tally: Tally) -> 
     counts = [0] * (1 + len(engine.definition_names))  # violations, each definition
     expected, seen = lines.fixes.rows, 0
     try:
-        relation = run.con.sql(lines.query)
-        reader = relation.to_arrow_reader(ARROW_BATCH) if hasattr(
-            relation, "to_arrow_reader") else relation.fetch_record_batch(ARROW_BATCH)
-        for batch in reader:
+        for batch in run.con.sql(lines.query).to_arrow_reader(ARROW_BATCH):
             tally.records += batch.num_rows
             flags = [batch.column(i + 2) for i in range(len(counts))]
             for i, flag in enumerate(flags):
