@@ -29,13 +29,17 @@ from .coerce import error_text
 from .compiler.sql.dialects import anon
 from .compiler.sql.isotime import case, text
 from .duck import D, DuckRun, RecordBuilder, _PythonFallback
-from .evaluator import Engine
 
 __all__ = ["lines_query", "native_csv", "write_csv", "write_lines"]
 
 # What makes the Python writer (`csv.DictWriter`'s default dialect, excel) quote a cell.
 NEEDS_QUOTES: Final = '[,"\\r\\n]'
 ARROW_BATCH: Final = 1 << 17
+# The CSV columns whose SQL cells may hold any text: the lead's id and recorded stage. Every
+# other cell is `true`/`false`, a whole number, an ISO instant, a fixed word, codes joined
+# by `;` or an agreement identifier, none of which needs quotes; the error texts are
+# Python's (`Fixes`), and empty in SQL.
+FREE_TEXT: Final = ("id", "stage")
 WHOLE_TYPES: Final = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
 
 
@@ -164,13 +168,6 @@ def csv_query(run: DuckRun) -> str:
     return f"SELECT {rendered} FROM ({run.compiled.sql(pretty=False)})"
 
 
-def free_text(engine: Engine) -> list[str]:
-    """The CSV columns that may hold any text: the lead's id and recorded stage, and the
-    error texts. Every other cell is `true`/`false`, a whole number, an ISO instant, a fixed
-    word, codes joined by `;` or an agreement identifier, none of which needs quotes."""
-    return ["id", "stage", "errors"]
-
-
 def _quoted(cell: exp.Expr) -> exp.Expr:
     """The cell as Python's csv writer spells it: quoted, with quotes doubled, when it holds
     a comma, a quote or a line break."""
@@ -192,11 +189,10 @@ def lines_query(run: DuckRun) -> CsvLines:
     """The CSV lines of the lead file, with what Python must put in for its problem rows."""
     engine = run.engine
     names = csv_columns(engine)
-    free = set(free_text(engine))
     parts: list[exp.Expr] = []
     for name in names:
         cell = D.column(name)
-        parts += [_quoted(cell) if name in free else cell, text(",")]
+        parts += [_quoted(cell) if name in FREE_TEXT else cell, text(",")]
     parts[-1] = text("\r\n")  # CONCAT skips NULL: an empty cell
     flags = [exp.Not(this=exp.Is(this=D.column("violations"), expression=exp.null())),
              *(exp.EQ(this=D.column(n), expression=text("true"))
