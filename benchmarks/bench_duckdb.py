@@ -21,7 +21,7 @@ as text, the way a CRM export spells them, which DuckDB must then parse in SQL).
    engine on one core, on the first 1,000,000 leads of the same file, scaled to the file's
    size: the same output. Target: DuckDB at least 20x faster.
 4. where the time goes (no targets): the CSV command's phases timed in process (set-up,
-   the search for rows with bad values, streaming the lines out and counting the summary);
+   building the lines query, streaming the lines out and counting the summary);
    the decisions query alone, every column, written to Parquet with `COPY` from an
    open connection; and DuckDB's profile of the CSV lines query on one thread over the first
    1,000,000 leads, saved as `benchmarks/results/duckdb[-text][-quick]-profile.json` (the
@@ -89,7 +89,7 @@ def csv_phases(engine: Any, path: Path, now: datetime) -> dict[str, float]:
     run = DuckRun(engine, path, now)
     lap("setup")
     query = lines_query(run)
-    lap("bad_rows")
+    lap("build_query")
     with open(os.devnull, "wb") as sink:
         write_lines(run, query, sink, Tally())
     lap("stream")
@@ -102,7 +102,7 @@ def profile_csv_query(engine: Any, path: Path, now: datetime, out: Path) -> None
     from slaengine.duckflat import lines_query  # noqa: PLC0415
 
     run = DuckRun(engine, path, now, threads=1)
-    query = lines_query(run).query
+    query = lines_query(run)
     raw = out.with_name(out.stem + "-raw.json")
     run.con.execute("PRAGMA enable_profiling = 'json'")
     run.con.execute(f"PRAGMA profiling_output = '{raw}'")

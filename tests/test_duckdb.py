@@ -396,8 +396,9 @@ def test_python_fixes_land_in_place_across_arrow_batches(
     monkeypatch.setattr(duckflat, "ARROW_BATCH", batch)
     path = tmp_path / "handcrafted.jsonl"
     path.write_bytes(_jsonl(_handcrafted()))
-    fixes = duckflat.lines_query(DuckRun(agreement.engine, path, NOW)).fixes
-    assert fixes.errors and fixes.lines, "both kinds of fix: an error cell, a whole line"
+    problems = problem_rows(DuckRun(agreement.engine, path, NOW))
+    kinds = {p["python"] for p in problems}
+    assert kinds == {True, False}, "both kinds of fix: an error cell, a whole line"
     python, duckdb_ = _csv_by_both_engines(path, capfdbinary)
     assert duckdb_ == python
 

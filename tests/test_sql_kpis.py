@@ -16,7 +16,9 @@ the exact sums, each against the Python they reproduce.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import logging
 import math
@@ -261,14 +263,15 @@ def handcrafted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     jsonl = folder / "leads.jsonl"
     jsonl.write_bytes(_jsonl(rows))
     columns = sorted({k for r in rows for k in r})
-    lines = [",".join(columns)]
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(columns)
     for row in rows:
-        cells = ["" if row.get(c) is None else str(row[c]) for c in columns]
-        lines.append(",".join(f'"{c}"' if "," in c or '"' in c else c for c in cells))
-    lines.append("extra,cells,than,the,header," + "," * len(columns))  # read by Python
-    csv = folder / "leads.csv"
-    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return {"jsonl": jsonl, "csv": csv}
+        writer.writerow(["" if row.get(c) is None else str(row[c]) for c in columns])
+    text.write("extra,cells,than,the,header," + "," * len(columns) + "\n")  # read by Python
+    path = folder / "leads.csv"
+    path.write_text(text.getvalue(), encoding="utf-8")
+    return {"jsonl": jsonl, "csv": path}
 
 
 @pytest.mark.parametrize(("fmt", "period"), [

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass, field
 from typing import IO, Any, Final
 
 import sqlglot.expressions as exp
@@ -101,53 +100,51 @@ def _problem_flag(run: DuckRun) -> exp.Expr:
     return exp.or_(_python_flag(run), *errors)
 
 
+def _problem(run: DuckRun) -> exp.Expr:
+    """NULL for a row SQL finishes alone; else what Python needs to finish it: `_row`,
+    `python` (only the Python engine can read it), and each fallible field's error flag,
+    raw value and column (the others are valid: `Fixer.valid`)."""
+    values = [("_row", _col("_row")), ("python", _python_flag(run))]
+    values += [(n, _col(n)) for c in run.coerced.values() if c.fallible
+               for n in (c.error, c.raw, c.first)]
+    packed = anon("STRUCT_PACK", *(exp.PropertyEQ(this=exp.to_identifier(n, quoted=True),
+                                                  expression=v) for n, v in values))
+    return case((_problem_flag(run), packed))
+
+
 def problem_rows(run: DuckRun) -> list[dict[str, Any]]:
-    """The rows SQL cannot finish alone, in file order: `_row`, `python` (only the Python
-    engine can read it), and each coerced field's error flag, raw value and column."""
-    coerced = list(run.coerced.values())
-    names = [n for c in coerced for n in (c.error, c.raw, c.first)]
-    # A field whose every value is valid is neither tested nor read: its columns are
-    # constants here, so DuckDB does not scan them for this search.
-    picked = [exp.alias_(_col(n) if c.fallible else v, n, quoted=True) for c in coerced
-              for n, v in zip((c.error, c.raw, c.first), (exp.false(), exp.null(), exp.false()),
-                              strict=True)]
-    query = exp.select(_col("_row"), exp.alias_(_python_flag(run), "python"), *picked).from_(
-        "leads").where(_problem_flag(run))
-    cursor = run.con.execute(D.render(query, pretty=False))
-    keys = ["_row", "python", *names]
-    return sorted((dict(zip(keys, row, strict=True)) for row in cursor.fetchall()),
-                  key=lambda row: row["_row"])
+    """The rows SQL cannot finish alone, in file order, as `Fixer.fix` takes them."""
+    query = f"SELECT _problem FROM ({csv_query(run)}) WHERE _problem IS NOT NULL"
+    return [row[0] for row in run.con.execute(query).fetchall()]
 
 
-@dataclass
-class Fixes:
-    """What Python writes for the rows SQL cannot finish, by row number: the error cell
-    (SQL's line ends with the empty one), or the whole line of a record only the Python
-    engine can read, whose summary counts are kept in `python`."""
+class Fixer:
+    """Python's part of the rows SQL cannot finish, made as the rows stream by in file
+    order: the error cell (SQL's line ends with an empty one), or the whole line of a
+    record only the Python engine can read, whose summary counts go to `python`."""
 
-    errors: dict[int, bytes] = field(default_factory=dict)
-    lines: dict[int, bytes] = field(default_factory=dict)
-    python: Tally = field(default_factory=Tally)
+    def __init__(self, run: DuckRun):
+        self.builder = RecordBuilder(run)
+        self.fallback = _PythonFallback(run.engine, run.path, run.fmt, run.now)
+        self.names = csv_columns(run.engine)
+        self.valid = {k: v for c in run.coerced.values() if not c.fallible
+                      for k, v in ((c.error, False), (c.raw, None), (c.first, False))}
+        self.python = Tally()
+        self.errors = 0  # rows SQL evaluated whose error cell Python wrote
+        self.last = 0
 
-    @property
-    def rows(self) -> list[int]:
-        return sorted([*self.errors, *self.lines])
-
-
-def fixes(run: DuckRun, problems: list[dict[str, Any]]) -> Fixes:
-    builder = RecordBuilder(run)
-    fallback = _PythonFallback(run.engine, run.path, run.fmt, run.now)
-    names = csv_columns(run.engine)
-    found = Fixes()
-    for problem in problems:
+    def fix(self, problem: dict[str, Any]) -> tuple[bool, bytes]:
+        """(whether it is the whole line, its bytes) for one problem row."""
         ordinal = problem["_row"]
+        if ordinal <= self.last:
+            raise RuntimeError("DuckDB returned the leads out of input order")
+        self.last = ordinal
         if problem["python"]:
-            record = next(found.python.count([fallback.record(ordinal)]))
-            found.lines[ordinal] = _csv_line(flat_row(record), names)
-        else:
-            text_ = "; ".join(map(error_text, builder.errors(problem)))
-            found.errors[ordinal] = _csv_line({"errors": text_}, ["errors"])
-    return found
+            record = next(self.python.count([self.fallback.record(ordinal)]))
+            return True, _csv_line(flat_row(record), self.names)
+        self.errors += 1
+        errors = self.builder.errors({**self.valid, **problem})
+        return False, _csv_line({"errors": "; ".join(map(error_text, errors))}, ["errors"])
 
 
 def _csv_line(cells: dict[str, Any], names: list[str]) -> bytes:
@@ -159,10 +156,10 @@ def _csv_line(cells: dict[str, Any], names: list[str]) -> bytes:
 
 def csv_query(run: DuckRun) -> str:
     """The SELECT whose rows are the CSV file's, named as its header, in file order, with
-    `_problem`: the row number of a row SQL cannot finish alone (else NULL)."""
+    `_problem` (see `_problem`)."""
     names = csv_columns(run.engine)
     cells = [exp.alias_(c, n, quoted=True) for c, n in zip(flat_cells(run), names, strict=True)]
-    problem = exp.alias_(case((_problem_flag(run), _col("_row"))), "_problem", quoted=True)
+    problem = exp.alias_(_problem(run), "_problem", quoted=True)
     # The decisions query is large: its text is wrapped, never its tree copied.
     rendered = ", ".join(D.render(c, pretty=False) for c in [*cells, problem])
     return f"SELECT {rendered} FROM ({run.compiled.sql(pretty=False)})"
@@ -176,17 +173,9 @@ def _quoted(cell: exp.Expr) -> exp.Expr:
     return case((special, anon("CONCAT", text('"'), doubled, text('"'))), default=cell.copy())
 
 
-@dataclass
-class CsvLines:
-    """The query whose rows are the CSV lines (CRLF included), `_problem`, and the flags
-    the summary counts (`violations`, then each definition); and Python's fixes."""
-
-    query: str
-    fixes: Fixes
-
-
-def lines_query(run: DuckRun) -> CsvLines:
-    """The CSV lines of the lead file, with what Python must put in for its problem rows."""
+def lines_query(run: DuckRun) -> str:
+    """One row per lead: its CSV line (CRLF included), `_problem`, and the flags the summary
+    counts (`violations`, then each definition)."""
     engine = run.engine
     names = csv_columns(engine)
     parts: list[exp.Expr] = []
@@ -202,8 +191,7 @@ def lines_query(run: DuckRun) -> CsvLines:
     rendered = D.render(select.from_(exp.Subquery(this=exp.Anonymous(this="__CELLS__"),
                                                   alias=exp.to_identifier("r"))),
                         pretty=False)
-    return CsvLines(rendered.replace("__CELLS__()", csv_query(run), 1),
-                    fixes(run, problem_rows(run)))
+    return rendered.replace("__CELLS__()", csv_query(run), 1)
 
 
 def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
@@ -211,52 +199,47 @@ def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
     write_lines(run, lines_query(run), out, tally)
 
 
-def write_lines(run: DuckRun, lines: CsvLines, out: IO[bytes], tally: Tally) -> None:
-    """The header, then the lines: they stream out as Arrow batches, whose text buffer is
-    the batch's lines back to back, written as it is between the rows Python fixes. The
-    summary's counts are summed from the same batches: nothing is written to disk or read
-    twice."""
+def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
+    """The header, then the lines of `query` (`lines_query`): they stream out as Arrow
+    batches, whose text buffer is the batch's lines back to back, written as it is between
+    the rows Python fixes. The summary's counts are summed from the same batches: nothing
+    is written to disk or read twice."""
     import pyarrow as pa  # type: ignore[import-untyped]  # noqa: PLC0415 - `sql` extra
     import pyarrow.compute as pc  # type: ignore[import-untyped]  # noqa: PLC0415
 
     engine = run.engine
     out.write(_csv_line({n: n for n in csv_columns(engine)}, csv_columns(engine)))
     counts = [0] * (1 + len(engine.definition_names))  # violations, each definition
-    expected, seen = lines.fixes.rows, 0
+    fixer = Fixer(run)
     try:
-        for batch in run.con.sql(lines.query).to_arrow_reader(ARROW_BATCH):
+        for batch in run.con.sql(query).to_arrow_reader(ARROW_BATCH):
             tally.records += batch.num_rows
             flags = [batch.column(i + 2) for i in range(len(counts))]
             for i, flag in enumerate(flags):
                 counts[i] += pc.sum(flag).as_py() or 0
             problems = batch.column(1)
-            at = [] if problems.null_count == len(problems) else \
-                pc.indices_nonzero(pc.is_valid(problems)).to_pylist()
-            for index in at:
-                if seen >= len(expected) or problems[index].as_py() != expected[seen]:
-                    raise RuntimeError("DuckDB returned the leads out of input order")
-                seen += 1
-                if expected[seen - 1] in lines.fixes.lines:  # its counts are Python's
-                    for i, flag in enumerate(flags):
-                        counts[i] -= bool(flag[index].as_py())
-            _write_lines(batch.column(0), at, problems, lines.fixes, out, pa)
+            fixed: dict[int, tuple[bool, bytes]] = {}
+            if problems.null_count < len(problems):
+                for index in pc.indices_nonzero(pc.is_valid(problems)).to_pylist():
+                    fixed[index] = fixer.fix(problems[index].as_py())
+                    if fixed[index][0]:  # Python's record: its counts are Python's
+                        for i, flag in enumerate(flags):
+                            counts[i] -= bool(flag[index].as_py())
+            _write_lines(batch.column(0), fixed, out, pa)
     except run._errors() as exc:
         raise run.failed(exc) from None
-    if seen != len(expected):
-        raise RuntimeError("DuckDB returned fewer rows than the lead file holds")
-    python = lines.fixes.python
+    python = fixer.python
     tally.with_violations = counts[0] + python.with_violations
     tally.matched.update(dict(zip(engine.definition_names, counts[1:], strict=True)))
     tally.matched.update(python.matched)
-    tally.with_errors = len(lines.fixes.errors) + python.with_errors
-    tally.unreadable = python.unreadable + (
-        0 if engine.definition_names else len(lines.fixes.errors))
+    tally.with_errors = fixer.errors + python.with_errors
+    tally.unreadable = python.unreadable + (0 if engine.definition_names else fixer.errors)
 
 
-def _write_lines(lines: Any, at: list[int], problems: Any, found: Fixes, out: IO[bytes],
+def _write_lines(lines: Any, fixed: dict[int, tuple[bool, bytes]], out: IO[bytes],
                  pa: Any) -> None:
     """An Arrow text array with no NULLs, written as the bytes its values span, but for
-    the rows at `at`: Python's error cell in place of the empty one, or Python's line."""
+    the rows `fixed` by Python: its error cell in place of the empty one, or its line."""
     if lines.type not in (pa.string(), pa.large_string()):
         lines = lines.cast(pa.large_string())
     if not len(lines):
@@ -266,14 +249,9 @@ def _write_lines(lines: Any, at: list[int], problems: Any, found: Fixes, out: IO
     data = memoryview(lines.buffers()[2]).cast("B")
     first = lines.offset
     position = offsets[first]
-    for index in at:
-        row = problems[index].as_py()
+    for index, (whole, fix) in fixed.items():  # in row order
         start, end = offsets[first + index], offsets[first + index + 1]
-        out.write(data[position:start])
-        if row in found.lines:
-            out.write(found.lines[row])
-        else:
-            out.write(data[start:end - 2])  # the line, but for its CRLF
-            out.write(found.errors[row])
+        out.write(data[position:start] if whole else data[position:end - 2])  # less CRLF
+        out.write(fix)
         position = end
     out.write(data[position:offsets[first + len(lines)]])
