@@ -90,12 +90,15 @@ class Query:
             joins = ()
             self.add([(self.lists[v], anon("GETVARIABLE", exp.Literal.string(v)))
                       for v in self.lists if v not in known])
+        # copy=False throughout: the builders would otherwise copy every column's tree at
+        # each call (a second of set-up for an export whose every field is text).
         star = exp.Column(this=exp.Star(), table=self.d.ident(PREVIOUS))
-        select = exp.select(star, *(exp.alias_(e, self.d.ident(n)) for n, e in columns))
-        select = select.from_(self.table(self.current, PREVIOUS))
+        select = exp.select(star, *(exp.alias_(e, self.d.ident(n), copy=False)
+                                    for n, e in columns), copy=False)
+        select = select.from_(self.table(self.current, PREVIOUS), copy=False)
         for join in joins:
             select = select.join(self.table(join.table, join.alias), on=join.on,
-                                 join_type="LEFT")
+                                 join_type="LEFT", copy=False)
         self.steps.append((self.step_name(), select))
 
     def inlined(self, value: Expr, joins: Sequence[Join]) -> Expr:
@@ -124,10 +127,11 @@ class Query:
     def finish(self, columns: Sequence[tuple[str, Expr]], order_by: str | None) -> exp.Select:
         """The final SELECT over the steps, ordered by `order_by` (None: in the order the
         steps keep, for a query without joins on an engine that keeps it)."""
-        select = exp.select(*(exp.alias_(e, self.d.ident(n)) for n, e in columns))
-        select = select.from_(self.table(self.current, PREVIOUS))
+        select = exp.select(*(exp.alias_(e, self.d.ident(n), copy=False) for n, e in columns),
+                            copy=False)
+        select = select.from_(self.table(self.current, PREVIOUS), copy=False)
         if order_by is not None:
-            select = select.order_by(self.col(order_by))
+            select = select.order_by(self.col(order_by), copy=False)
         ctes = [exp.CTE(this=query, alias=exp.TableAlias(this=self.d.ident(name)))
                 for name, query in self.steps]
         select.set("with_", exp.With(expressions=ctes))
