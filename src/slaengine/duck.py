@@ -32,7 +32,7 @@ from .compiler.sql.kpiplan import KpiPlan
 from .compiler.sql.query import Query
 from .compiler.sql.sources import Source, csv_source, jsonl_source, parquet_source
 from .compiler.sql.tables import load_calendar_tables, needed_fields, years_for
-from .compiler.sql.zones import set_zone
+from .compiler.sql.zones import ZONE_VARIABLE, set_zone
 from .diagnostics import UsageError
 from .evaluator import Engine
 from .leads import RawRecord, detect_format, read_leads
@@ -130,7 +130,6 @@ class DuckRun:
         q.reserve([*self.source.columns, self.source.row, self.source.bad, "_row",
                    *self.engine.spec.fields])
         q.start("raw_leads", [self.source.row, self.source.bad, *self.source.columns])
-        set_zone(self.con, self.engine.spec.timezone)
         spec = self.engine.spec
         needed = needed_fields(spec)
         if kpis:  # the fields the KPIs place in time, group by or measure
@@ -150,7 +149,10 @@ class DuckRun:
                     for x in (c.error, c.raw, c.first, c.floaty, c.bad) if x]
         select = q.finish(outputs, self.source.row)
         select.set("order", None)
-        self.con.execute(f"CREATE TEMP VIEW leads AS {D.render(select, pretty=False)}")
+        view = D.render(select, pretty=False)
+        if ZONE_VARIABLE in view:  # wall times to read in the agreement's zone
+            set_zone(self.con, spec.timezone)  # (a table of 600 years: a quarter second)
+        self.con.execute(f"CREATE TEMP VIEW leads AS {view}")
         return coerced
 
     def fast_only(self) -> set[str]:
