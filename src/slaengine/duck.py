@@ -87,8 +87,11 @@ class DuckRun:
         if threads:
             self.con.execute(f"SET threads = {int(threads)}")
         self.source = self.open_source()
-        self.coerced = self.coerce(kpis=extra_columns is not None)
-        self.years = years or self.needed_years()
+        raw = D.render(self.source.select, pretty=False)
+        self.con.execute(f"CREATE TEMP VIEW raw_leads AS {raw}")
+        fast, found_years = self.survey(years is None)
+        self.coerced = self.coerce(fast, kpis=extra_columns is not None)
+        self.years = years or found_years
         floats = {n: c.floaty for n, c in self.coerced.items() if c.floaty}
         passthrough = [self.bad, *(x for c in self.coerced.values()
                                    for x in (c.error, c.raw, c.first, c.bad) if x)]
@@ -121,11 +124,10 @@ class DuckRun:
     def _errors(self) -> tuple[type[Exception], ...]:
         return (_duckdb().Error,)
 
-    def coerce(self, kpis: bool = False) -> dict[str, Coerced]:
-        """The typed `leads` view; with `kpis`, the values the KPIs read are coerced too
-        (plain evaluation only checks those fields)."""
-        raw = D.render(self.source.select, pretty=False)
-        self.con.execute(f"CREATE TEMP VIEW raw_leads AS {raw}")
+    def coerce(self, fast: set[str], kpis: bool = False) -> dict[str, Coerced]:
+        """The typed `leads` view over `raw_leads` (`fast`: the fields whose text all takes
+        the fast path); with `kpis`, the values the KPIs read are coerced too (plain
+        evaluation only checks those fields)."""
         q = Query(D)
         q.reserve([*self.source.columns, self.source.row, self.source.bad, "_row",
                    *self.engine.spec.fields])
@@ -135,7 +137,7 @@ class DuckRun:
         if kpis:  # the fields the KPIs place in time, group by or measure
             needed = [*needed, *KpiPlan(spec).fields]
         coercer = SqlCoercer(spec, q, self.source.columns, self.engine.coerce.columns,
-                             needed, self.fast_only())
+                             needed, fast)
         coerced = coercer.build()
         self.bad = q.name("_bad")
         outputs: list[tuple[str, exp.Expr]] = [("_row", q.col(self.source.row)),
@@ -155,15 +157,29 @@ class DuckRun:
         self.con.execute(f"CREATE TEMP VIEW leads AS {view}")
         return coerced
 
-    def fast_only(self) -> set[str]:
-        """The fields whose every text value in this file takes the fast path (or is blank):
-        one cheap pass, so that coercing them skips the full grammar."""
+    def survey(self, years: bool) -> tuple[set[str], tuple[int, int]]:
+        """What the file holds, read in one pass before the query is built: the fields whose
+        every text value takes the fast path (or is blank), so that coercing them skips the
+        full grammar; and, with `years`, the local years the calendars must cover."""
+        checks = self._fast_checks()
+        lows, highs = self._year_bounds() if years else ([], [])
+        row: tuple[Any, ...] = ()
+        if checks or lows:
+            query = exp.select(*(f for _, f in checks), *lows, *highs).from_(
+                exp.Table(this=exp.to_identifier("raw_leads")))
+            found = self.con.execute(D.render(query, pretty=False)).fetchone()
+            row = tuple(found) if found else ()
+        others = {name for (name, _), value in zip(checks, row, strict=False) if value}
+        fast = {name for name, _ in checks} - others
+        return fast, self._years([v for v in row[len(checks):] if v is not None])
+
+    def _fast_checks(self) -> list[tuple[str, exp.Expr]]:
+        """(field, whether any text value of one of its columns needs the full grammar)."""
         spec = self.engine.spec
         checks: list[tuple[str, exp.Expr]] = []
         for name, field in spec.fields.items():
             if field.type not in FAST:
                 continue
-            found: list[exp.Expr] = []
             for column in dict.fromkeys((self.engine.coerce.columns[name], name)):
                 kind = self.source.columns.get(column)
                 if kind not in ("text", "json"):
@@ -174,22 +190,13 @@ class DuckRun:
                 fast = anon("REGEXP_FULL_MATCH", value, lit_text(FAST[field.type]))
                 other = exp.Case(ifs=[exp.If(this=exp.Not(this=fast), true=exp.NEQ(
                     this=strip(value), expression=lit_text("")))])
-                found.append(anon("BOOL_OR", other))
-            if found:
-                checks += [(name, f) for f in found]
-        if not checks:
-            return set()
-        query = exp.select(*(f for _, f in checks)).from_(exp.Table(
-            this=exp.to_identifier("raw_leads")))
-        row = self.con.execute(D.render(query, pretty=False)).fetchone()
-        others = {name for (name, _), value in zip(checks, row, strict=True) if value}
-        return {name for name, _ in checks} - others
+                checks.append((name, anon("BOOL_OR", other)))
+        return checks
 
-    def needed_years(self) -> tuple[int, int]:
-        """Local years the calendars must cover: every clock time of the leads and `now`,
-        and far enough after the latest one for the longest allowance. Read from the raw
-        values, which is cheap: an ISO 8601 date or time starts with its year (the UTC
-        offset may move it a year either way, which `years_for` allows for)."""
+    def _year_bounds(self) -> tuple[list[exp.Expr], list[exp.Expr]]:
+        """The least and greatest year of every clock time, read from the raw values, which
+        is cheap: an ISO 8601 date or time starts with its year (the UTC offset may move it
+        a year either way, which `years_for` allows for)."""
         spec = self.engine.spec
         fields = sorted({f for level in spec.service_levels.values()
                          for f in (level.start, *level.stop)})
@@ -212,15 +219,15 @@ class DuckRun:
                     # Parquet file's statistics, without reading the column.
                     lows.append(anon("YEAR", exp.Min(this=value)))
                     highs.append(anon("YEAR", exp.Max(this=value.copy())))
+        return lows, highs
+
+    def _years(self, found: list[Any]) -> tuple[int, int]:
+        """The years the calendars cover: every clock time of the leads and `now`, and far
+        enough after the latest one for the longest allowance."""
         low = high = self.now.year
-        if lows:
-            query = exp.select(*lows, *highs)
-            row = self.con.execute(D.render(query.from_(exp.Table(
-                this=exp.to_identifier("raw_leads"))), pretty=False)).fetchone()
-            found = [int(v) for v in row if v is not None]
-            if found:
-                low, high = min(low, *found), max(high, *found)
-        return years_for(spec, max(low, 1), high)
+        if found:
+            low, high = min(low, *map(int, found)), max(high, *map(int, found))
+        return years_for(self.engine.spec, max(low, 1), high)
 
     def load_tables(self) -> None:
         load_calendar_tables(self.con, self.compiled, self.engine.spec.timezone)
