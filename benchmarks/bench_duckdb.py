@@ -16,7 +16,8 @@ as text, the way a CRM export spells them, which DuckDB must then parse in SQL).
    --leads FILE > /dev/null`, wall clock: starting Python, the set-up (compiling, reading
    which years the clocks need, building the calendar tables), DuckDB coercing every value
    in SQL and evaluating every definition, score, band, stage, violation and clock, building
-   each CSV line, streaming the lines out in file order, and counting the summary line.
+   each CSV line, streaming the lines out in file order, and counting the summary line;
+   with its peak resident memory.
 3. python: `slaengine evaluate --leads SLICE --jobs 1 --format csv > /dev/null`, the Python
    engine on one core, on the first 1,000,000 leads of the same file, scaled to the file's
    size: the same output. Target: DuckDB at least 20x faster.
@@ -34,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -168,7 +170,10 @@ def main(argv: list[str] | None = None) -> int:
         return time.perf_counter() - started
 
     evaluation = best_of(args.repeats, lambda: cli(path, "duckdb"))
-    print(f"duckdb: evaluate --format csv {evaluation:.2f}s", file=sys.stderr)
+    # The largest resident set of any child so far: the DuckDB command's (run first).
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"duckdb: evaluate --format csv {evaluation:.2f}s, peak {peak_mb:.0f} MB",
+          file=sys.stderr)
 
     with tempfile.TemporaryDirectory() as tmp:
         phases = csv_phases(agreement.engine, path, now)
@@ -204,6 +209,7 @@ def main(argv: list[str] | None = None) -> int:
         "scan_s": round(scan, 3),
         "duckdb_cli_s": round(evaluation, 3),
         "duckdb_leads_per_s": round(n / evaluation),
+        "duckdb_cli_peak_rss_mb": round(peak_mb),
         "csv_phases_s": phases,
         "profile": str(profile.relative_to(ROOT)) if profile.is_relative_to(ROOT) else str(profile),
         "query_alone_setup_s": round(setup, 3),
