@@ -21,7 +21,10 @@ as text, the way a CRM export spells them, which DuckDB must then parse in SQL).
 3. python: `slaengine evaluate --leads SLICE --jobs 1 --format csv > /dev/null`, the Python
    engine on one core, on the first 1,000,000 leads of the same file, scaled to the file's
    size: the same output. Target: DuckDB at least 20x faster.
-4. where the time goes (no targets): the CSV command's phases timed in process (set-up,
+4. a floor for any CSV output (no target): DuckDB rewriting the same file as CSV with its
+   own writer, nothing evaluated, `COPY (SELECT * FROM read_parquet(FILE)) TO '/dev/null'
+   (FORMAT csv)`, and its ratio to the scan.
+5. where the time goes (no targets): the CSV command's phases timed in process (set-up,
    building the lines query, streaming the lines out and counting the summary);
    the decisions query alone, every column, written to Parquet with `COPY` from an
    open connection; and DuckDB's profile of the CSV lines query on one thread over the first
@@ -157,6 +160,9 @@ def main(argv: list[str] | None = None) -> int:
     scan_sql = "SELECT count(*), sum(hash(t)) FROM read_parquet(?) AS t"
     scan = best_of(args.repeats, lambda: con.execute(scan_sql, [str(path)]).fetchall())
     print(f"scan: {scan:.2f}s", file=sys.stderr)
+    rewrite_sql = f"COPY (SELECT * FROM read_parquet('{path}')) TO '{os.devnull}' (FORMAT csv)"
+    rewrite = best_of(args.repeats, lambda: con.execute(rewrite_sql).fetchall())
+    print(f"the file rewritten as CSV, nothing evaluated: {rewrite:.2f}s", file=sys.stderr)
 
     def cli(leads: Path, engine: str) -> float:
         command = [sys.executable, "-m", "slaengine", "evaluate", "--leads", str(leads),
@@ -211,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
         "duckdb_leads_per_s": round(n / evaluation),
         "duckdb_cli_peak_rss_mb": round(peak_mb),
         "csv_phases_s": phases,
+        "csv_rewrite_s": round(rewrite, 3),
+        "csv_rewrite_ratio_to_scan": round(rewrite / scan, 2),
         "profile": str(profile.relative_to(ROOT)) if profile.is_relative_to(ROOT) else str(profile),
         "query_alone_setup_s": round(setup, 3),
         "query_alone_s": round(query_alone, 3),
