@@ -34,6 +34,10 @@ __all__ = ["lines_query", "native_csv", "write_csv", "write_lines"]
 # What makes the Python writer (`csv.DictWriter`'s default dialect, excel) quote a cell.
 NEEDS_QUOTES: Final = '[,"\\r\\n]'
 ARROW_BATCH: Final = 1 << 17
+# How far DuckDB's threads may run ahead of the Python thread that writes the batches out:
+# at the default (10 MB, less than one batch of lines) they wait on it; at 200 MB, 10M
+# leads stream 8-10% faster, for that much more memory at most.
+STREAM_BUFFER: Final = "200MB"
 # The CSV columns whose SQL cells may hold any text: the lead's id and recorded stage. Every
 # other cell is `true`/`false`, a whole number, an ISO instant, a fixed word, codes joined
 # by `;` or an agreement identifier, none of which needs quotes; the error texts are
@@ -211,6 +215,7 @@ def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
     out.write(_csv_line({n: n for n in csv_columns(engine)}, csv_columns(engine)))
     counts = [0] * (1 + len(engine.definition_names))  # violations, each definition
     fixer = Fixer(run)
+    run.con.execute(f"SET streaming_buffer_size = '{STREAM_BUFFER}'")
     try:
         for batch in run.con.sql(query).to_arrow_reader(ARROW_BATCH):
             tally.records += batch.num_rows
