@@ -403,6 +403,26 @@ def test_python_fixes_land_in_place_across_arrow_batches(
     assert duckdb_ == python
 
 
+# Text the CSV writer must quote (comma, quote, CR, LF), next to text it must not.
+_CSV_TEXT = st.lists(st.sampled_from([",", '"', "\r", "\n", "\r\n", " ", ";", "'", "a", "é",
+                                      "\t", "mql", "sql", "日本"]), max_size=6).map("".join)
+
+
+@settings(SPELLINGS, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.fixed_dictionaries(
+    {"lead_id": _CSV_TEXT, "stage": _CSV_TEXT | st.sampled_from(["mql", "sql", "lead"]),
+     "employee_count": st.sampled_from([None, 120, '1,5"', "n/a"])}), min_size=1, max_size=8))
+def test_csv_lines_quote_free_text_as_python_does(
+        tmp_path_factory: pytest.TempPathFactory, capfdbinary: pytest.CaptureFixture[bytes],
+        rows: list[dict[str, Any]]) -> None:
+    """Ids and recorded stages of any text, and error texts quoting bad values, are spelled
+    in the DuckDB-built lines exactly as Python's csv writer spells them."""
+    path = tmp_path_factory.mktemp("quoting") / "leads.jsonl"
+    path.write_bytes(_jsonl(rows))
+    python, duckdb_ = _csv_by_both_engines(path, capfdbinary)
+    assert duckdb_ == python
+
+
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_csv_file_that_is_not_utf8_is_refused(tmp_path: Path, fmt: str,
                                              capfdbinary: pytest.CaptureFixture[bytes]) -> None:
