@@ -169,7 +169,8 @@ class DuckRun:
                 exp.Table(this=exp.to_identifier("raw_leads")))
             found = self.con.execute(D.render(query, pretty=False)).fetchone()
             row = tuple(found) if found else ()
-        others = {name for (name, _), value in zip(checks, row, strict=False) if value}
+        others = {name for (name, _), value in zip(checks, row[:len(checks)], strict=True)
+                  if value}
         fast = {name for name, _ in checks} - others
         return fast, self._years([v for v in row[len(checks):] if v is not None])
 

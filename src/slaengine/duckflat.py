@@ -7,8 +7,8 @@ order without a sort: the same bytes the Python writer gives. The lines stream t
 output as Arrow batches, whose text buffers are written as they are. Python steps in only
 where SQL cannot word or read a record: the error text of a value that cannot be coerced
 (worded once per distinct bad value), and the records DuckDB cannot read as Python does
-(evaluated by the Python engine). Such rows are few; when there are any, the rows are sorted
-back into file order.
+(evaluated by the Python engine). Such rows are found as the batches stream by, and Python
+writes its part in their place: no sort, no second pass over the file.
 
 An agreement whose scores may be fractions, or whose key is neither text nor a whole
 number, is written through the records instead (Python's float spelling is not SQL's).
@@ -41,7 +41,7 @@ STREAM_BUFFER: Final = "200MB"
 # The CSV columns whose SQL cells may hold any text: the lead's id and recorded stage. Every
 # other cell is `true`/`false`, a whole number, an ISO instant, a fixed word, codes joined
 # by `;` or an agreement identifier, none of which needs quotes; the error texts are
-# Python's (`Fixes`), and empty in SQL.
+# Python's (`Fixer`), and empty in SQL.
 FREE_TEXT: Final = ("id", "stage")
 WHOLE_TYPES: Final = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT")
 
@@ -212,7 +212,8 @@ def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
     import pyarrow.compute as pc  # type: ignore[import-untyped]  # noqa: PLC0415
 
     engine = run.engine
-    out.write(_csv_line({n: n for n in csv_columns(engine)}, csv_columns(engine)))
+    names = csv_columns(engine)
+    out.write(_csv_line(dict(zip(names, names, strict=True)), names))  # as writeheader()
     counts = [0] * (1 + len(engine.definition_names))  # violations, each definition
     fixer = Fixer(run)
     run.con.execute(f"SET streaming_buffer_size = '{STREAM_BUFFER}'")
