@@ -61,8 +61,8 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (3 if args.quick else 7)
 
     from slaengine import load_agreement  # noqa: PLC0415
-    from slaengine.evaluator import Engine  # noqa: PLC0415
-    from slaengine.leads import RawRecord, read_leads  # noqa: PLC0415
+    from slaengine.evaluate.evaluator import Engine  # noqa: PLC0415
+    from slaengine.evaluate.leads import RawRecord, read_leads  # noqa: PLC0415
 
     info = machine()
     print(f"slaengine clock benchmark · Python {info['python']} · {info['platform']}")

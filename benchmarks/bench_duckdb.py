@@ -88,9 +88,9 @@ def best_of(repeats: int, run: Any) -> float:
 
 def csv_phases(engine: Any, path: Path, now: datetime) -> dict[str, float]:
     """The phases of `evaluate --engine duckdb --format csv`, each timed once, in process."""
-    from slaengine.cli.outputs import Tally  # noqa: PLC0415
-    from slaengine.duck import DuckRun  # noqa: PLC0415
-    from slaengine.duckflat import lines_query, write_lines  # noqa: PLC0415
+    from slaengine.evaluate.records import Tally  # noqa: PLC0415
+    from slaengine.sql.duckdb.csvlines import lines_query, write_lines  # noqa: PLC0415
+    from slaengine.sql.duckdb.runner import DuckRun  # noqa: PLC0415
 
     times: dict[str, float] = {}
     started = time.perf_counter()
@@ -112,8 +112,8 @@ def csv_phases(engine: Any, path: Path, now: datetime) -> dict[str, float]:
 
 def profile_csv_query(engine: Any, path: Path, now: datetime, out: Path) -> None:
     """DuckDB's JSON profile of the CSV query on one thread (its result hashed, not written)."""
-    from slaengine.duck import DuckRun  # noqa: PLC0415
-    from slaengine.duckflat import lines_query  # noqa: PLC0415
+    from slaengine.sql.duckdb.csvlines import lines_query  # noqa: PLC0415
+    from slaengine.sql.duckdb.runner import DuckRun  # noqa: PLC0415
 
     run = DuckRun(engine, path, now, threads=1)
     query = lines_query(run)
@@ -156,8 +156,8 @@ def main(argv: list[str] | None = None) -> int:
     import duckdb  # noqa: PLC0415 - the `sql` extra
 
     import slaengine  # noqa: PLC0415
-    from slaengine.duck import DuckRun  # noqa: PLC0415
-    from slaengine.duckflat import lines_query  # noqa: PLC0415
+    from slaengine.sql.duckdb.csvlines import lines_query  # noqa: PLC0415
+    from slaengine.sql.duckdb.runner import DuckRun  # noqa: PLC0415
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
     path = parquet_file(args.data_dir, n, typed=not args.text_timestamps)

@@ -363,9 +363,9 @@ def verdicts_of(result: Any) -> Sequence[bool]:
 def bench_in_process(report: Report, leads_path: Path, n: int, repeats: int) -> dict[str, Any]:
     # Imported here, not at the top, so the baseline child process does not load slaengine.
     from slaengine import load_agreement  # noqa: PLC0415
-    from slaengine.evaluator import Engine  # noqa: PLC0415
-    from slaengine.leads import read_leads  # noqa: PLC0415
-    from slaengine.models import AgreementSpec  # noqa: PLC0415
+    from slaengine.agreement.models import AgreementSpec  # noqa: PLC0415
+    from slaengine.evaluate.evaluator import Engine  # noqa: PLC0415
+    from slaengine.evaluate.leads import read_leads  # noqa: PLC0415
 
     example = load_agreement(ROOT / "agreement").engine
     one = Engine(AgreementSpec.model_validate(ONE_DEFINITION, strict=True), "sha256:" + "0" * 64)
@@ -490,7 +490,7 @@ BATCH_STAGES: Final = (
 def stage_breakdown(report: Report, engine: Any, files: Sequence[Path], now: datetime, n: int,
                     repeats: int) -> dict[str, float]:
     """Per-lead microseconds of each stage of the batch path, in process (no targets)."""
-    from slaengine.leads import read_leads  # noqa: PLC0415
+    from slaengine.evaluate.leads import read_leads  # noqa: PLC0415
 
     coerce, place, decide = engine.coerce, engine.lifecycle.place, engine.decide
     bind = getattr(engine.compiled, "bind", None)  # `now` bound once per batch, when offered

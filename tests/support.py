@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from slaengine.agreement.diagnostics import UsageError
 from slaengine.cli import cli
-from slaengine.diagnostics import UsageError
 
 
 def git(repo: Path, *args: str) -> str:

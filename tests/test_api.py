@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import slaengine
-from slaengine.diagnostics import Location
+from slaengine.agreement.diagnostics import Location
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -20,9 +20,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import slaengine
-from slaengine.calendars import BusinessCalendar
-from slaengine.models.common import Duration, Interval
-from slaengine.models.sections import Calendar
+from slaengine.agreement.models.common import Duration, Interval
+from slaengine.agreement.models.sections import Calendar
+from slaengine.evaluate.calendars import BusinessCalendar
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = yaml.safe_load((ROOT / "tests/fixtures/calendars/vectors.yaml").read_text())

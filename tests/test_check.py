@@ -23,11 +23,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import slaengine
-from slaengine.check import CheckReport, LevelReport, build_check, business_time_text
 from slaengine.cli.check import render_markdown, render_text, when
-from slaengine.clocks import STATUSES
-from slaengine.evaluator import Engine
-from slaengine.leads import read_leads
+from slaengine.evaluate.clocks import STATUSES
+from slaengine.evaluate.evaluator import Engine
+from slaengine.evaluate.leads import read_leads
+from slaengine.reports.weekly import CheckReport, LevelReport, build_check, business_time_text
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-11-20T10:00:00+01:00"

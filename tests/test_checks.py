@@ -12,9 +12,9 @@ import pytest
 import yaml
 
 import slaengine
-from slaengine.checks.reviews import add_months, semver_key
-from slaengine.checks.scoring import score_range
-from slaengine.models import Score
+from slaengine.agreement.checks.reviews import add_months, semver_key
+from slaengine.agreement.checks.scoring import score_range
+from slaengine.agreement.models import Score
 
 BASE: dict[str, Any] = {
     "agreement": "Test agreement", "version": "1.0.0", "timezone": "Europe/Amsterdam",

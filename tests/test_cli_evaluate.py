@@ -15,7 +15,7 @@ import orjson
 
 import slaengine
 from slaengine.cli.evaluate import Progress
-from slaengine.leads import read_leads
+from slaengine.evaluate.leads import read_leads
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = "2026-11-20T10:00:00+01:00"

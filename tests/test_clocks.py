@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import slaengine
-from slaengine.clocks import STATUSES
-from slaengine.decision import Decision
-from slaengine.leads import read_leads
+from slaengine.evaluate.clocks import STATUSES
+from slaengine.evaluate.decision import Decision
+from slaengine.evaluate.leads import read_leads
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime.fromisoformat("2026-11-20T10:00:00+01:00")

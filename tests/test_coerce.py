@@ -19,8 +19,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slaengine import UsageError
-from slaengine.coerce import Coercer, RecordError, load_mapping, show
-from slaengine.models.sections import FieldSpec
+from slaengine.agreement.models.sections import FieldSpec
+from slaengine.evaluate.coerce import Coercer, RecordError, load_mapping, show
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "list")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from slaengine.evaluator import Engine
-from slaengine.models import AgreementSpec
+from slaengine.agreement.models import AgreementSpec
+from slaengine.evaluate.evaluator import Engine
 
 CASES = yaml.safe_load((Path(__file__).parent / "fixtures" / "conditions" / "cases.yaml").read_text())
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)

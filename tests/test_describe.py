@@ -9,9 +9,15 @@ from pathlib import Path
 import pytest
 
 import slaengine
-from slaengine.describe import describe, describe_inline, describe_tree, list_text, value_text
-from slaengine.models.common import Duration
-from slaengine.models.sections import Definition
+from slaengine.agreement.describe import (
+    describe,
+    describe_inline,
+    describe_tree,
+    list_text,
+    value_text,
+)
+from slaengine.agreement.models.common import Duration
+from slaengine.agreement.models.sections import Definition
 
 ROOT = Path(__file__).resolve().parents[1]
 AGREEMENT = slaengine.load_agreement(ROOT / "agreement")

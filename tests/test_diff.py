@@ -24,13 +24,13 @@ from hypothesis import assume, given, note, settings
 from hypothesis import strategies as st
 
 from slaengine import ValidationResult, load_agreement, validate_folder
-from slaengine.describe import allowance_text, short_label
-from slaengine.diff import Change, diff_agreements, leaf_effect
-from slaengine.digest import digest, dump_agreement
-from slaengine.impact import kpis_available, measure_impact
-from slaengine.leads import read_leads
-from slaengine.loader import parse_yaml
-from slaengine.models import AgreementSpec, Definition, Duration, FieldCondition
+from slaengine.agreement.describe import allowance_text, short_label
+from slaengine.agreement.digest import digest, dump_agreement
+from slaengine.agreement.loader import parse_yaml
+from slaengine.agreement.models import AgreementSpec, Definition, Duration, FieldCondition
+from slaengine.change.diff import Change, diff_agreements, leaf_effect
+from slaengine.change.impact import kpis_available, measure_impact
+from slaengine.evaluate.leads import read_leads
 from strategies import (
     Data,
     Env,
@@ -479,7 +479,7 @@ def test_impact_counts_equal_evaluating_both_versions(
 
 
 def test_impact_without_kpis_says_so(copy: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("slaengine.impact.kpis_available", lambda: False)
+    monkeypatch.setattr("slaengine.change.impact.kpis_available", lambda: False)
     after = edited(copy, ("service-levels.yaml", "within: 24h", "within: 8h"))
     assert after is not None
     impact = measure_impact(load_agreement(EXAMPLE), load_agreement(copy),

@@ -18,9 +18,9 @@ from hypothesis import assume, example, given, note, settings
 from hypothesis import strategies as st
 
 from slaengine import ValidationResult, validate_folder
-from slaengine.digest import canonical_content, digest, dump_agreement, to_yaml
-from slaengine.loader import parse_yaml
-from slaengine.models import AgreementSpec
+from slaengine.agreement.digest import canonical_content, digest, dump_agreement, to_yaml
+from slaengine.agreement.loader import parse_yaml
+from slaengine.agreement.models import AgreementSpec
 from strategies import (
     TRICKY_STRINGS,
     Data,

@@ -29,15 +29,15 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 import slaengine
-from slaengine import duckflat
 from slaengine.cli import main
-from slaengine.clocks import epoch_seconds
-from slaengine.compiler.sql import CompiledSql, Unsupported, compile_decisions
-from slaengine.compiler.sql.tables import load_calendar_tables, years_for
-from slaengine.duck import DuckRun
-from slaengine.duckflat import csv_query, native_csv, problem_rows
-from slaengine.evaluator import Engine
-from slaengine.leads import read_leads
+from slaengine.evaluate.clocks import epoch_seconds
+from slaengine.evaluate.evaluator import Engine
+from slaengine.evaluate.leads import read_leads
+from slaengine.sql import CompiledSql, Unsupported, compile_decisions
+from slaengine.sql.duckdb import csvlines as duckflat
+from slaengine.sql.duckdb.csvlines import csv_query, native_csv, problem_rows
+from slaengine.sql.duckdb.runner import DuckRun
+from slaengine.sql.tables import load_calendar_tables, years_for
 from strategies import agreements
 from test_properties import engine_for, instants, leads_for
 

@@ -26,13 +26,13 @@ import pandas as pd  # type: ignore[import-untyped]
 import pytest
 
 import slaengine
-from slaengine.calendars import BusinessCalendar
+from slaengine.agreement.models.conditions import Condition
+from slaengine.agreement.models.sections import Kpi
 from slaengine.cli import main
-from slaengine.evaluator import Engine
+from slaengine.evaluate.calendars import BusinessCalendar
+from slaengine.evaluate.evaluator import Engine
+from slaengine.evaluate.leads import read_leads
 from slaengine.kpis import KpiReport, compute_kpis, parse_period, percentile
-from slaengine.leads import read_leads
-from slaengine.models.conditions import Condition
-from slaengine.models.sections import Kpi
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))

@@ -17,10 +17,10 @@ import pytest
 
 import slaengine
 from slaengine import UsageError
-from slaengine import leads as leads_module
-from slaengine.coerce import Coercer, RecordError, load_mapping
-from slaengine.leads import RawRecord, detect_format, file_size, read_leads
-from slaengine.models.sections import FieldSpec
+from slaengine.agreement.models.sections import FieldSpec
+from slaengine.evaluate import leads as leads_module
+from slaengine.evaluate.coerce import Coercer, RecordError, load_mapping
+from slaengine.evaluate.leads import RawRecord, detect_format, file_size, read_leads
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from slaengine.diagnostics import Location, UsageError
-from slaengine.loader import load_folder, parse_yaml, read_yaml_file
+from slaengine.agreement.diagnostics import Location, UsageError
+from slaengine.agreement.loader import load_folder, parse_yaml, read_yaml_file
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from slaengine.models import (
+from slaengine.agreement.models import (
     AgreementSpec,
     Calendar,
     Duration,
@@ -19,8 +19,8 @@ from slaengine.models import (
     ServiceLevel,
     TestSuite,
 )
-from slaengine.models.conditions import condition_kind, walk
-from slaengine.models.sections import Definition
+from slaengine.agreement.models.conditions import condition_kind, walk
+from slaengine.agreement.models.sections import Definition
 
 
 @pytest.mark.parametrize(

@@ -15,9 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import slaengine
-from slaengine.cli.outputs import Tally, write_jsonl
 from slaengine.cli.parallel import evaluate_parallel, tasks_of
-from slaengine.leads import BOM, jsonl_blocks, jsonl_records, read_leads
+from slaengine.evaluate.leads import BOM, jsonl_blocks, jsonl_records, read_leads
+from slaengine.evaluate.records import Tally, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
 NOW = datetime.fromisoformat("2026-11-20T10:00:00+01:00")

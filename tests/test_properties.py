@@ -15,8 +15,8 @@ import orjson
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from slaengine.evaluator import Engine
-from slaengine.models import AgreementSpec
+from slaengine.agreement.models import AgreementSpec
+from slaengine.evaluate.evaluator import Engine
 from strategies import (
     Data,
     Env,

@@ -15,9 +15,9 @@ import yaml
 from pymdownx.superfences import fence_div_format  # type: ignore[import-untyped]
 
 import slaengine
-from slaengine.agreement import Agreement
-from slaengine.render import PAGE_ORDER, render_site
-from slaengine.render.markdown import Md, escape, link, mermaid_label, text_with_code
+from slaengine.api import Agreement
+from slaengine.site.markdown import Md, escape, link, mermaid_label, text_with_code
+from slaengine.site.renderer import PAGE_ORDER, render_site
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"

@@ -11,12 +11,12 @@ import pytest
 from click.testing import CliRunner, Result
 
 import slaengine
-from slaengine.charts import monthly_charts
 from slaengine.cli import cli
-from slaengine.decision import Decision
+from slaengine.evaluate.decision import Decision
+from slaengine.evaluate.leads import read_leads
 from slaengine.kpis import PeriodRange, compute_kpis, parse_period
-from slaengine.leads import read_leads
-from slaengine.monthly import build_monthly, default_now, previous_months, stage_roles
+from slaengine.reports.charts import monthly_charts
+from slaengine.reports.monthly import build_monthly, default_now, previous_months, stage_roles
 
 ROOT = Path(__file__).resolve().parents[1]
 LEADS = ROOT / "examples" / "leads.jsonl"

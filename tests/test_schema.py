@@ -10,8 +10,8 @@ import jsonschema
 import pytest
 
 import slaengine
-from slaengine.loader import read_yaml_file
-from slaengine.schema import dumps, generated_schemas, lead_schema
+from slaengine.agreement.loader import read_yaml_file
+from slaengine.agreement.schema import dumps, generated_schemas, lead_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT / "schema"

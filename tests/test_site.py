@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from slaengine.cli import cli
-from slaengine.site import AgreementWatcher, navigation, write_pages
+from slaengine.site.build import AgreementWatcher, navigation, write_pages
 from support import git
 
 # The site tests build into the repository's site/ folder and rewrite docs/ files:
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.xdist_group("site")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
-HOOKS = Path("src/slaengine/mkdocs_hooks.py")
+HOOKS = Path("src/slaengine/site/mkdocs_hooks.py")
 
 
 def site_kit(target: Path) -> Path:
@@ -218,8 +218,8 @@ def test_serve_rerenders_when_the_agreement_changes(tmp_path: Path) -> None:
 def test_the_reviews_page_shows_what_changed_between_approved_texts(tmp_path: Path) -> None:
     """The change-control diff between each review's approved text and the previous one's."""
     import slaengine  # noqa: PLC0415
-    from slaengine.render import render_site  # noqa: PLC0415
-    from slaengine.site import review_changes  # noqa: PLC0415
+    from slaengine.site.build import review_changes  # noqa: PLC0415
+    from slaengine.site.renderer import render_site  # noqa: PLC0415
 
     repo = tmp_path / "repo"
     shutil.copytree(EXAMPLE, repo / "agreement")

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 import slaengine
-from slaengine import site
+from slaengine.site import build as site
 from test_render import HOSTILE, hostile_files, write_agreement
 from test_site import site_kit
 

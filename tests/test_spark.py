@@ -22,8 +22,8 @@ from typing import Any
 import pytest
 
 import slaengine
-from slaengine.compiler.sql import compile_decisions, table_rows
-from slaengine.leads import read_leads
+from slaengine.evaluate.leads import read_leads
+from slaengine.sql import compile_decisions, table_rows
 
 pytestmark = [pytest.mark.spark, pytest.mark.filterwarnings(
     "ignore:PySpark does not yet fully support pandas:FutureWarning")]

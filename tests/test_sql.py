@@ -19,21 +19,21 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import slaengine
-from slaengine.calendars import BusinessCalendar
+from slaengine.agreement.models import AgreementSpec
 from slaengine.cli import main
-from slaengine.compiler.sql import (
+from slaengine.evaluate.calendars import BusinessCalendar
+from slaengine.evaluate.evaluator import Engine
+from slaengine.sql import (
     DIALECTS,
     Unsupported,
     calendar_statements,
     compile_decisions,
     dialect,
 )
-from slaengine.compiler.sql.calendar import build
-from slaengine.compiler.sql.numbers import DOUBLE, INTEGER, among, compare
-from slaengine.compiler.sql.regex import translate
-from slaengine.compiler.sql.tables import longest_allowances, years_for
-from slaengine.evaluator import Engine
-from slaengine.models import AgreementSpec
+from slaengine.sql.calendar import build
+from slaengine.sql.numbers import DOUBLE, INTEGER, among, compare
+from slaengine.sql.regex import translate
+from slaengine.sql.tables import longest_allowances, years_for
 from strategies import agreements
 from test_duckdb import relation
 
@@ -315,7 +315,7 @@ def test_sql_command_view_and_calendar(capsys: pytest.CaptureFixture[str]) -> No
 def test_emitted_calendar_tables_and_query_run_on_duckdb(
         agreement: slaengine.Agreement) -> None:
     """The user's path: run `--what calendar`'s statements, then the decisions query."""
-    from slaengine.leads import read_leads  # noqa: PLC0415
+    from slaengine.evaluate.leads import read_leads  # noqa: PLC0415
 
     engine = agreement.engine
     now = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)

@@ -39,22 +39,22 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 import slaengine
+from slaengine.agreement.diagnostics import UsageError
+from slaengine.agreement.models import AgreementSpec
 from slaengine.cli import main
 from slaengine.cli.kpis import RENDERERS
-from slaengine.compiler.sql import DIALECTS, Unsupported, compile_decisions, dialect
-from slaengine.compiler.sql import kpis as sql_kpis
-from slaengine.compiler.sql.kpiagg import interpolate
-from slaengine.compiler.sql.kpiplan import KpiPlan
-from slaengine.compiler.sql.kpitables import BASE, DAY, PeriodKeys, day_of, first_us, last_us
-from slaengine.compiler.sql.numbers import double
-from slaengine.diagnostics import UsageError
-from slaengine.duck import DuckRun
-from slaengine.duckkpis import kpis_file
-from slaengine.evaluator import Engine
+from slaengine.evaluate.evaluator import Engine
+from slaengine.evaluate.leads import read_leads
 from slaengine.kpis import KpiReport, compute_kpis, parse_period, percentile
 from slaengine.kpis.periods import Periods
-from slaengine.leads import read_leads
-from slaengine.models import AgreementSpec
+from slaengine.sql import DIALECTS, Unsupported, compile_decisions, dialect
+from slaengine.sql import kpis as sql_kpis
+from slaengine.sql.duckdb.kpis import kpis_file
+from slaengine.sql.duckdb.runner import DuckRun
+from slaengine.sql.kpiagg import interpolate
+from slaengine.sql.kpiplan import KpiPlan
+from slaengine.sql.kpitables import BASE, DAY, PeriodKeys, day_of, first_us, last_us
+from slaengine.sql.numbers import double
 from strategies import agreements
 from test_duckdb import _handcrafted, _jsonl, relation
 from test_kpis import EXTRA_KPIS, cli

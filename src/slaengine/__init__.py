@@ -1,9 +1,9 @@
 """slaengine: the marketing and sales agreement as reviewed, validated, executable code."""
 
-from .agreement import Agreement, load_agreement
-from .diagnostics import AgreementError, Diagnostic, Location, Severity, UsageError
-from .digest import digest
-from .validator import ValidationResult, validate, validate_folder
+from .agreement.diagnostics import AgreementError, Diagnostic, Location, Severity, UsageError
+from .agreement.digest import digest
+from .agreement.validator import ValidationResult, validate, validate_folder
+from .api import Agreement, load_agreement
 
 __version__ = "0.1.0"
 

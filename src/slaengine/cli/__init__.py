@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from ..diagnostics import UsageError
+from ..agreement.diagnostics import UsageError
 from .check import check_command
 from .commands import schema_command, validate_command
 from .diff import diff_command

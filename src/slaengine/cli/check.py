@@ -1,6 +1,6 @@
 """`slaengine check`: the weekly report of breaches, at-risk leads, violations, recycles, credits.
 
-One pass over the leads builds a `CheckReport` (`slaengine.check`); a renderer per format
+One pass over the leads builds a `CheckReport` (`slaengine.reports.weekly`); a renderer per format
 turns it into text (a terminal), Markdown (a PR, an issue, Slack), JSON (scripts) or GitHub
 Actions workflow commands followed by the Markdown (and the job summary).
 """
@@ -18,7 +18,10 @@ from zoneinfo import ZoneInfo
 import click
 import orjson
 
-from ..check import (
+from ..evaluate.decision import Decision
+from ..evaluate.evaluator import Engine
+from ..evaluate.leads import RawRecord, file_size, read_leads
+from ..reports.weekly import (
     FAIL_ON,
     AtRisk,
     Breach,
@@ -28,9 +31,6 @@ from ..check import (
     build_check,
     business_time_text,
 )
-from ..decision import Decision
-from ..evaluator import Engine
-from ..leads import RawRecord, file_size, read_leads
 from .evaluate import (
     Progress,
     agreement_option,

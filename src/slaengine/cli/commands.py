@@ -8,9 +8,9 @@ from pathlib import Path
 
 import click
 
-from ..agreement import load_agreement
-from ..schema import dumps, generated_schemas, lead_schema
-from ..validator import validate_folder
+from ..agreement.schema import dumps, generated_schemas, lead_schema
+from ..agreement.validator import validate_folder
+from ..api import load_agreement
 from .reporters import REPORTERS
 
 DEFAULT_AGREEMENT = "agreement"

@@ -10,9 +10,11 @@ from typing import Any
 import click
 import orjson
 
-from ..agreement import Agreement
-from ..describe import humanize, percent_text, value_text
-from ..diff import (
+from ..agreement.describe import humanize, percent_text, value_text
+from ..agreement.digest import short_digest
+from ..agreement.validator import validate_folder
+from ..api import Agreement
+from ..change.diff import (
     MAJOR_SECTIONS,
     SECTIONS,
     AgreementDiff,
@@ -20,11 +22,9 @@ from ..diff import (
     bump_version,
     diff_agreements,
 )
-from ..digest import short_digest
-from ..impact import DefinitionImpact, Example, Impact, Transitions, measure_impact
-from ..leads import read_leads
-from ..revisions import Side, open_side
-from ..validator import validate_folder
+from ..change.impact import DefinitionImpact, Example, Impact, Transitions, measure_impact
+from ..change.revisions import Side, open_side
+from ..evaluate.leads import read_leads
 from .evaluate import agreement_option, now_option, parse_now
 
 try:  # KPIs are computed by `slaengine.kpis`, worded by `slaengine kpis`

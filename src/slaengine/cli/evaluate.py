@@ -13,14 +13,14 @@ from typing import Any, BinaryIO
 import click
 import orjson
 
-from ..agreement import Agreement, load_agreement
-from ..coerce import error_text, load_mapping
-from ..decision import Decision
-from ..diagnostics import AgreementError, UsageError
-from ..evaluator import Engine
-from ..leads import RawRecord, detect_format, file_size, read_leads
-from ..testing import run_tests
-from .outputs import WRITERS, Tally
+from ..agreement.diagnostics import AgreementError, UsageError
+from ..api import Agreement, load_agreement
+from ..evaluate.coerce import error_text, load_mapping
+from ..evaluate.decision import Decision
+from ..evaluate.evaluator import Engine
+from ..evaluate.leads import RawRecord, detect_format, file_size, read_leads
+from ..evaluate.records import WRITERS, Tally
+from ..evaluate.testing import run_tests
 from .parallel import auto_jobs, can_fork, evaluate_parallel
 
 agreement_option = click.option(
@@ -169,13 +169,13 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
 
 def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: str,
                           explain: bool) -> None:
-    """The same records, computed by DuckDB from the compiled SQL (see `slaengine.duck`)."""
+    """The same records, computed by DuckDB from the compiled SQL (`slaengine.sql.duckdb`)."""
     if explain:
         raise UsageError("--explain needs --engine python (explanations interpret the "
                          "condition tree in Python)")
     try:  # DuckDB and sqlglot are optional (the `sql` extra)
-        duck = importlib.import_module("slaengine.duck")
-        flat = importlib.import_module("slaengine.duckflat")
+        duck = importlib.import_module("slaengine.sql.duckdb.runner")
+        flat = importlib.import_module("slaengine.sql.duckdb.csvlines")
     except ImportError:
         raise UsageError("the duckdb engine needs DuckDB and sqlglot: "
                          "pip install 'slaengine[sql]'") from None

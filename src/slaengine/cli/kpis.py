@@ -4,7 +4,7 @@ One pass over the leads builds a `KpiReport` (`slaengine.kpis`); a renderer per 
 into a terminal table, Markdown (the meeting notes, an issue) or JSON (scripts). `--format
 json` writes KPI ids as the only top-level keys (DESIGN.md's contract); with `--calibration`
 it writes `{"kpis": {...}, "calibration": {score: {...}}}` instead. `--engine duckdb` builds
-the same report from the KPI query run by DuckDB on the file (`slaengine.duckkpis`). Exit 0,
+the same report from the KPI query run by DuckDB on the file (`slaengine.sql.duckdb.kpis`). Exit 0,
 also when records carry errors (they are counted in the header); 1 when the agreement is
 invalid; 2 for bad usage (an unknown `--period`, an unreadable lead file, a KPI the duckdb
 engine cannot compute as Python does, named).
@@ -23,10 +23,10 @@ from zoneinfo import ZoneInfo
 import click
 import orjson
 
-from ..describe import target_text
-from ..diagnostics import UsageError
+from ..agreement.describe import target_text
+from ..agreement.diagnostics import UsageError
+from ..evaluate.leads import file_size, read_leads
 from ..kpis import KpiReport, KpiResult, KpiValue, ScoreCalibration, compute_kpis, parse_period
-from ..leads import file_size, read_leads
 from .check import aligned_rows, markdown_cell, markdown_table, plural, short_digest
 from .evaluate import (
     Progress,
@@ -283,7 +283,7 @@ def kpis_command(leads_path: str, agreement_dir: Path, now_text: str | None,
             raise click.BadParameter(str(exc), param_hint="--period") from None
     if engine_name == "duckdb":
         try:  # DuckDB and sqlglot are optional (the `sql` extra)
-            kpis_file = importlib.import_module("slaengine.duckkpis").kpis_file
+            kpis_file = importlib.import_module("slaengine.sql.duckdb.kpis").kpis_file
         except ImportError:
             raise UsageError("the duckdb engine needs DuckDB and sqlglot: "
                              "pip install 'slaengine[sql]'") from None

@@ -23,9 +23,9 @@ from typing import BinaryIO, Final
 
 import orjson
 
-from ..evaluator import Engine
-from ..leads import json_array_hint, jsonl_blocks, jsonl_records
-from .outputs import JSONL_OPTIONS, Tally
+from ..evaluate.evaluator import Engine
+from ..evaluate.leads import json_array_hint, jsonl_blocks, jsonl_records
+from ..evaluate.records import JSONL_OPTIONS, Tally
 
 BLOCK_BYTES: Final = 1 << 20
 PARALLEL_FROM_BYTES: Final = 8 << 20  # below this, starting workers costs more than it saves

@@ -1,9 +1,9 @@
 """`slaengine report`: the monthly feedback report, as Markdown and a standalone HTML page.
 
-`slaengine.monthly` counts the decisions and the KPIs of the month; this module words them
+`slaengine.reports.monthly` counts the decisions and the KPIs of the month; this module words them
 into sections of blocks (text, tables, charts, lists) that both templates in
-`slaengine/report_templates/` lay out the same way, so the HTML page and the Markdown file
-always show the same numbers. Charts come from `slaengine.charts` (matplotlib, the `report`
+`slaengine/reports/templates/` lay out the same way, so the HTML page and the Markdown file
+always show the same numbers. Charts come from `slaengine.reports.charts` (matplotlib, the `report`
 extra). Exit 0 (also when records carry errors: they are counted in the header), 1 when the
 agreement is invalid, 2 for bad usage (a `--month` that is not `YYYY-MM`, an unreadable file).
 """
@@ -23,18 +23,18 @@ import click
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup, escape
 
-from ..describe import list_text
-from ..diagnostics import UsageError
+from ..agreement.describe import list_text
+from ..agreement.diagnostics import UsageError
+from ..evaluate.leads import RawRecord, read_leads
 from ..kpis import parse_period
-from ..leads import RawRecord, read_leads
-from ..monthly import NO_CODE, MonthlyReport, build_monthly, default_now
+from ..reports.monthly import NO_CODE, MonthlyReport, build_monthly, default_now
 from .check import markdown_cell, plural, short_digest
 from .evaluate import agreement_option, engine_for, mapping_option, open_agreement, parse_now
 from .kpis import BAND_HEADERS, MARKS, band_rows, number_text, target_text
 from .kpis import notes as kpi_notes
 
 if TYPE_CHECKING:
-    from ..charts import Chart
+    from ..reports.charts import Chart
 
 __all__ = ["build_sections", "render_html", "render_markdown", "report_command"]
 
@@ -318,7 +318,7 @@ def _html_text(text: str) -> Markup:
 
 @cache
 def environment() -> Environment:
-    env = Environment(loader=PackageLoader("slaengine", "report_templates"),
+    env = Environment(loader=PackageLoader("slaengine.reports", "templates"),
                       undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters["cell"] = markdown_cell
@@ -363,7 +363,7 @@ def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_te
         raise click.BadParameter(f"`{month_text}` is not a month; write it as YYYY-MM, "
                                  "e.g. 2026-10", param_hint="--month")
     try:  # matplotlib takes a while to import, and only this command needs it
-        from ..charts import monthly_charts  # noqa: PLC0415
+        from ..reports.charts import monthly_charts  # noqa: PLC0415
     except ImportError:  # matplotlib is the `report` extra
         raise UsageError("the report draws its charts with matplotlib: "
                          "pip install 'slaengine[report]'") from None

@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 import orjson
 
-from ..diagnostics import Location, Severity
-from ..validator import ValidationResult
+from ..agreement.diagnostics import Location, Severity
+from ..agreement.validator import ValidationResult
 
 
 def _counts(result: ValidationResult) -> str:

@@ -8,11 +8,18 @@ from pathlib import Path
 import click
 import orjson
 
-from ..diagnostics import UsageError
-from ..digest import short_digest
-from ..models import Review
-from ..revisions import Baseline, Status, approved_baseline, draft_review, open_side, review_status
-from ..revisions import spec_of as structure_of
+from ..agreement.diagnostics import UsageError
+from ..agreement.digest import short_digest
+from ..agreement.models import Review
+from ..change.revisions import (
+    Baseline,
+    Status,
+    approved_baseline,
+    draft_review,
+    open_side,
+    review_status,
+)
+from ..change.revisions import spec_of as structure_of
 from .commands import _today
 from .evaluate import agreement_option, open_agreement
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from ..diagnostics import AgreementError
+from ..agreement.diagnostics import AgreementError
 from .commands import _today
 from .evaluate import agreement_option
 
@@ -58,7 +58,7 @@ def site_group() -> None:
 def build_command(agreement_dir: Path, today: str | None, config_file: Path) -> None:
     """Render the agreement's pages, then `mkdocs build --strict` (into build/site)."""
     # MkDocs and the renderer load only for `site` commands, not on every `slaengine` start.
-    from .. import site  # noqa: PLC0415
+    from ..site import build as site  # noqa: PLC0415
 
     _log_to_stderr()
     try:
@@ -79,7 +79,7 @@ def build_command(agreement_dir: Path, today: str | None, config_file: Path) -> 
 def serve_command(agreement_dir: Path, today: str | None, config_file: Path,
                   dev_addr: str | None) -> None:
     """Render and preview the site; edits to the agreement re-render it and reload the page."""
-    from .. import site  # noqa: PLC0415  (as in `build`)
+    from ..site import build as site  # noqa: PLC0415  (as in `build`)
 
     _log_to_stderr()
     try:

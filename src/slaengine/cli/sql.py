@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from ..diagnostics import UsageError
+from ..agreement.diagnostics import UsageError
 from .evaluate import agreement_option, now_option, open_agreement, parse_now
 
 DIALECT_NAMES = ("duckdb", "postgres", "snowflake", "bigquery", "spark")
@@ -73,8 +73,8 @@ def sql_command(agreement_dir: Path, dialect: str, what: str, now_text: str | No
     # sqlglot is an optional dependency (the `sql` extra): imported when the command runs.
     try:
         exp = importlib.import_module("sqlglot.expressions")
-        sql = importlib.import_module("slaengine.compiler.sql")
-        kpis = importlib.import_module("slaengine.compiler.sql.kpis")
+        sql = importlib.import_module("slaengine.sql")
+        kpis = importlib.import_module("slaengine.sql.kpis")
     except ImportError:
         raise UsageError("`slaengine sql` needs sqlglot: pip install 'slaengine[sql]'") \
             from None

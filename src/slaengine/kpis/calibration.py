@@ -6,13 +6,13 @@ from collections.abc import Mapping
 from datetime import datetime, time
 from typing import TYPE_CHECKING, Any
 
-from ..describe import describe_inline
-from ..models.sections import Band
+from ..agreement.describe import describe_inline
+from ..agreement.models.sections import Band
 from .periods import PeriodRange
 from .report import BandCalibration, ScoreCalibration
 
 if TYPE_CHECKING:
-    from ..evaluator import Engine
+    from ..evaluate.evaluator import Engine
 
 __all__ = ["Calibration"]
 

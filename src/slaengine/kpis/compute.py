@@ -6,15 +6,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ..calendars import BusinessCalendar
-from ..leads import RawRecord
+from ..evaluate.calendars import BusinessCalendar
+from ..evaluate.leads import RawRecord
 from .calibration import Calibration
 from .measures import Plan
 from .periods import PeriodRange, parse_period
 from .report import KpiReport
 
 if TYPE_CHECKING:
-    from ..evaluator import Engine
+    from ..evaluate.evaluator import Engine
 
 __all__ = ["compute_kpis"]
 

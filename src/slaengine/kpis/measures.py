@@ -7,15 +7,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from ..calendars import BusinessCalendar
-from ..clocks import epoch_seconds
-from ..describe import field_label, kpi_formula
-from ..models.sections import Kpi, Target
+from ..agreement.describe import field_label, kpi_formula
+from ..agreement.models.sections import Kpi, Target
+from ..evaluate.calendars import BusinessCalendar
+from ..evaluate.clocks import epoch_seconds
 from .periods import PeriodRange, Periods
 from .report import KpiResult, KpiValue, PeriodValue
 
 if TYPE_CHECKING:
-    from ..evaluator import Engine
+    from ..evaluate.evaluator import Engine
 
 __all__ = ["MISSING_GROUP", "Plan", "group_text", "meets", "percentile"]
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ..models.common import Duration
-from ..models.sections import Kpi, Target
+from ..agreement.models.common import Duration
+from ..agreement.models.sections import Kpi, Target
 from .periods import PeriodRange
 
 __all__ = ["BandCalibration", "KpiReport", "KpiResult", "KpiValue", "PeriodValue",

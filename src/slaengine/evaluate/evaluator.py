@@ -1,0 +1,235 @@
+"""Evaluate leads: coerce the record, run the compiled agreement, place it in its stage."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from ..agreement.describe import definition_label
+from ..agreement.loader import LoadedAgreement
+from ..agreement.models import AgreementSpec
+from .clocks import Clocks, Reading
+from .coerce import Coercer, RecordError
+from .compiler import Bound, CompiledAgreement, compile_agreement
+from .decision import Decision, Violation, record
+from .explain import ConditionResult, Interpreter
+from .leads import RawRecord
+from .literals import as_instant
+from .recycling import Credit, Recycle, Recycling
+
+_NO_VIOLATIONS: tuple[Violation, ...] = ()
+_NO_ERRORS: tuple[RecordError, ...] = ()
+_EMPTY: Mapping[str, Any] = {}
+_NO_READINGS: tuple[Reading, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class _StagePlan:
+    """What placing a lead in one stage involves, worked out once per agreement."""
+
+    owner: str | None
+    requires: str | None            # the definition the stage requires
+    requires_label: str
+    ahead: tuple[tuple[str, str], ...]  # (later stage, its new requirement), nearest first
+    needs_disposition: bool
+
+    @property
+    def trivial(self) -> bool:
+        return self.requires is None and not self.ahead and not self.needs_disposition
+
+
+class Lifecycle:
+    """Where a lead stands: its recorded stage, that stage's owner, and what contradicts it."""
+
+    def __init__(self, spec: AgreementSpec):
+        self.spec = spec
+        self.stage_field = spec.stage_field
+        self.by_time = tuple((s.entered_at, s.id) for s in reversed(spec.stages) if s.entered_at)
+        disposition = spec.disposition_field
+        self.disposition_field = disposition if disposition in spec.fields else None
+        self.plans: dict[str, _StagePlan] = {}
+        stages = spec.stages
+        for i, stage in enumerate(stages):
+            # A later stage counts as "already qualified for" only through a requirement that
+            # is new: not one this stage or an earlier one already requires.
+            seen = {s.requires for s in stages[: i + 1] if s.requires}
+            ahead = []
+            for later in stages[i + 1:]:
+                if later.requires and later.requires not in seen:
+                    ahead.append((later.id, later.requires))
+                    seen.add(later.requires)
+            self.plans.setdefault(stage.id, _StagePlan(
+                stage.owner, stage.requires,
+                definition_label(spec, stage.requires) if stage.requires else "",
+                tuple(ahead), stage.requires_disposition and self.disposition_field is not None))
+
+    def recorded(self, values: Mapping[str, Any]) -> str | None:
+        stage = values.get(self.stage_field)
+        if stage is not None:
+            return str(stage)
+        for field, stage_id in self.by_time:
+            if values.get(field) is not None:
+                return stage_id
+        return None
+
+    def place(self, values: Mapping[str, Any], verdicts: Mapping[str, bool]
+              ) -> tuple[str | None, str | None, tuple[Violation, ...]]:
+        stage = self.recorded(values)
+        if stage is None:
+            return None, None, _NO_VIOLATIONS
+        plan = self.plans.get(stage)
+        if plan is None:
+            return stage, None, (Violation(
+                "unknown-stage", f"recorded stage `{stage}` is not a stage of the agreement",
+                stage),)
+        if plan.trivial:
+            return stage, plan.owner, _NO_VIOLATIONS
+        found: list[Violation] = []
+        if plan.requires is not None and not verdicts[plan.requires]:
+            found.append(Violation("stage-requirement-unmet",
+                                   f"recorded as `{stage}` but does not meet {plan.requires_label}",
+                                   stage))
+        for later, requirement in plan.ahead:
+            if verdicts[requirement]:
+                found.append(Violation(
+                    "handoff-pending",
+                    f"qualifies for `{later}` but is still recorded as `{stage}`", stage))
+                break
+        if plan.needs_disposition:
+            code = values.get(self.disposition_field or "")
+            if code is None:
+                found.append(Violation("missing-disposition",
+                                       f"`{stage}` needs a disposition code, but none is recorded",
+                                       stage))
+            elif code not in self.spec.dispositions:
+                found.append(Violation("unknown-disposition",
+                                       f"disposition `{code}` is not one of the agreement's codes",
+                                       stage))
+        return stage, plan.owner, tuple(found) if found else _NO_VIOLATIONS
+
+
+class Engine:
+    """One agreement compiled for evaluation; pure and safe to share between threads."""
+
+    def __init__(self, spec: AgreementSpec, digest: str, loaded: LoadedAgreement | None = None,
+                 mapping: Mapping[str, str] | None = None, *, kpis: bool = False):
+        self.spec, self.digest, self.loaded, self.mapping = spec, digest, loaded, mapping
+        self.version = spec.version
+        self.tz = ZoneInfo(spec.timezone)
+        self.kpis = kpis  # also compiles the KPIs' and calibrations' conditions (`for_kpis`)
+        self.compiled: CompiledAgreement = compile_agreement(
+            spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}", kpis=kpis)
+        self.definition_names = self.compiled.definition_names
+        self.score_names = self.compiled.score_names
+        self.coerce = Coercer(spec.fields, self.tz, mapping)
+        self.lifecycle = Lifecycle(spec)
+        self.clocks = Clocks(spec, self.compiled.extra_paths, self.tz)
+        self.recycling = Recycling(spec, self.compiled.extra_paths)
+        self.key_field = self.coerce.key_field
+
+    @cached_property
+    def _kpi_engine(self) -> Engine:
+        return Engine(self.spec, self.digest, self.loaded, self.mapping, kpis=True)
+
+    def for_kpis(self) -> Engine:
+        """This engine, with the KPIs' conditions compiled too (built once, then reused)."""
+        return self if self.kpis else self._kpi_engine
+
+    @cached_property
+    def interpreter(self) -> Interpreter:
+        return Interpreter(self.spec, self.tz, self.loaded)
+
+    def instant(self, now: datetime) -> datetime:
+        """`now` as an aware UTC instant; a naive `now` is read in the agreement's timezone."""
+        return as_instant(now, self.tz)
+
+    def follow_up(self, values: Mapping[str, Any], verdicts: Mapping[str, bool],
+                  extras: tuple[bool, ...], stage: str | None,
+                  violations: tuple[Violation, ...], now: float
+                  ) -> tuple[tuple[Reading, ...], Recycle | None, Credit | None,
+                             tuple[Violation, ...]]:
+        """The service-level clocks, recycling and guarantee credit of a placed lead."""
+        readings, flagged = (self.clocks.read_flagged(values, extras, now) if self.clocks.names
+                             else (_NO_READINGS, False))
+        if flagged:
+            for name, reading in zip(self.clocks.names, readings, strict=True):
+                violations = (*violations, *self.clocks.stop_violations(name, reading, stage))
+        if not self.recycling.active:
+            return readings, None, None, violations
+        return (readings, self.recycling.recycle(values, stage, extras),
+                self.recycling.credit(values, verdicts), violations)
+
+    def decide(self, values: dict[str, Any], errors: tuple[RecordError, ...],
+               now: datetime, bound: Bound | None = None) -> Decision:
+        """The decision on an already coerced record; `now` must come from `instant()`."""
+        if bound is not None:
+            verdicts, scores, bands, extras = bound(values)
+        else:
+            verdicts, scores, bands, extras = self.compiled.run(values, now)
+        stage, owner, violations = self.lifecycle.place(values, verdicts)
+        readings, recycle, credit, violations = self.follow_up(
+            values, verdicts, extras, stage, violations, now.timestamp())
+        key = values.get(self.key_field) if self.key_field else None
+        return Decision(key, stage, owner, violations, errors, verdicts, scores, bands,
+                        readings, recycle, credit, values, now, self)
+
+    def unreadable(self, error: RecordError, now: datetime) -> Decision:
+        return Decision(None, None, None, _NO_VIOLATIONS, (error,), _EMPTY, _EMPTY, _EMPTY,
+                        _NO_READINGS, None, None, _EMPTY, now, self)
+
+    def records(self, leads: Iterable[RawRecord], now: datetime) -> Iterator[dict[str, Any]]:
+        """`evaluate_many(...)` straight to JSON records, without the Decision objects.
+
+        The batch path: the same computation as `decide` + `Decision.to_json`, built in
+        one step per record because at a million leads every object counts.
+        """
+        instant = self.instant(now)
+        moment = instant.timestamp()
+        coerce, run, place, follow_up, key_field = (
+            self.coerce, self.compiled.bind(instant), self.lifecycle.place, self.follow_up,
+            self.key_field or "")
+        for item in leads:
+            if item.data is None:
+                assert item.error is not None
+                yield record(self, None, _EMPTY, _EMPTY, _EMPTY, None, None, _NO_VIOLATIONS,
+                             _NO_READINGS, None, None, (item.error,))
+                continue
+            values, errors = coerce(item.data)
+            verdicts, scores, bands, extras = run(values)
+            stage, owner, violations = place(values, verdicts)
+            readings, recycle, credit, violations = follow_up(values, verdicts, extras, stage,
+                                                              violations, moment)
+            yield record(self, values.get(key_field), verdicts, scores, bands, stage, owner,
+                         violations, readings, recycle, credit,
+                         tuple(errors) if errors else _NO_ERRORS)
+
+    def evaluate(self, lead: Mapping[str, Any], now: datetime) -> Decision:
+        values, errors = self.coerce(lead)
+        return self.decide(values, tuple(errors) if errors else _NO_ERRORS, self.instant(now))
+
+    def evaluate_many(self, leads: Iterable[Mapping[str, Any] | RawRecord],
+                      now: datetime) -> Iterator[Decision]:
+        """One decision per input record, in input order; unreadable records keep their place."""
+        instant = self.instant(now)
+        coerce, decide, run = self.coerce, self.decide, self.compiled.bind(instant)
+        for item in leads:
+            lead: Mapping[str, Any]
+            if isinstance(item, RawRecord):
+                if item.data is None:
+                    assert item.error is not None
+                    yield self.unreadable(item.error, instant)
+                    continue
+                lead = item.data
+            else:
+                lead = item
+            values, errors = coerce(lead)
+            yield decide(values, tuple(errors) if errors else _NO_ERRORS, instant, run)
+
+    def explain(self, decision: Decision, definition: str) -> ConditionResult:
+        run = self.interpreter.run(decision.values, decision.now)
+        result = run.explain(self.spec.definitions[definition].when)
+        return result

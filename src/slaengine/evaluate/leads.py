@@ -1,0 +1,315 @@
+"""Lead files read as a stream of raw records: CSV, JSON Lines, or Parquet.
+
+Memory stays constant in the file's size. A record that cannot be read (invalid JSON, a CSV row
+with more cells than the header, bytes that are not UTF-8) is still yielded, with `data=None`
+and an `unreadable-record` error, so nothing in the input is silently dropped. A file that
+cannot be read at all raises `UsageError`.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import itertools
+import os
+import sys
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Final
+
+import orjson
+
+from ..agreement.diagnostics import UsageError
+from .coerce import RecordError, show
+
+__all__ = ["BOM", "FORMATS", "RawRecord", "detect_format", "file_size", "json_array_hint",
+           "jsonl_blocks", "jsonl_records", "read_leads"]
+
+FORMATS: Final = ("csv", "jsonl", "parquet")
+_SUFFIXES: Final = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl",
+                    ".parquet": "parquet"}
+_ALIASES: Final = {"csv": "csv", "jsonl": "jsonl", "ndjson": "jsonl", "json": "jsonl",
+                   "parquet": "parquet"}
+BOM: Final = b"\xef\xbb\xbf"
+_BATCH_ROWS: Final = 65536
+_SHOWN: Final = 200  # characters of an unreadable line kept in the error's value
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One record as read: `data` maps column to value, or is None with the reason in `error`."""
+
+    row: int  # 1-based: the data row of a CSV file, the line of a JSON Lines file
+    data: Mapping[str, Any] | None
+    error: RecordError | None = None
+
+
+# A frozen dataclass's __init__ sets each field through `object.__setattr__`; the readers fill
+# the slots directly, at a third of the cost per record.
+_new = object.__new__
+_set_row, _set_data, _set_error = (vars(RawRecord)[name].__set__ for name in ("row", "data",
+                                                                             "error"))
+
+
+def _record(row: int, data: Mapping[str, Any]) -> RawRecord:
+    record = _new(RawRecord)
+    _set_row(record, row)
+    _set_data(record, data)
+    _set_error(record, None)
+    return record
+
+
+def detect_format(path: Path | str) -> str:
+    """`csv`, `jsonl` or `parquet` from the file's suffix."""
+    suffix = Path(path).suffix.lower()
+    try:
+        return _SUFFIXES[suffix]
+    except KeyError:
+        accepted = ", ".join(_SUFFIXES)
+        raise UsageError(f"{path}: cannot tell the lead file's format from its name; "
+                         f"use one of {accepted} (or give the format)") from None
+
+
+def file_size(path: Path | str) -> int | None:
+    """The size in bytes, for a progress bar; None for stdin or a file that cannot be read."""
+    if str(path) == "-":
+        return None
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None
+
+
+def read_leads(path: Path | str, format: str | None = None, *,
+               on_open: Callable[[BinaryIO], None] | None = None) -> Iterator[RawRecord]:
+    """Stream the records of a lead file; `-` reads stdin (JSON Lines unless `format` says csv).
+
+    The format and the file are checked before the first record is asked for, so a missing
+    file or an unknown format raises `UsageError` here, not in the middle of a loop.
+    `on_open` is handed a CSV or JSON Lines file once it is opened, so a progress display
+    can ask for its position now and then, at no cost per record.
+    """
+    stdin = str(path) == "-"
+    if format is not None:
+        fmt = _ALIASES.get(format.lower())
+        if fmt is None:
+            raise UsageError(f"unknown lead file format `{show(format)}`; "
+                             f"use one of {', '.join(FORMATS)}")
+    else:
+        fmt = "jsonl" if stdin else detect_format(path)
+    if stdin:
+        if fmt == "parquet":
+            raise UsageError("Parquet cannot be read from stdin; give the file's path")
+        return _read_csv(sys.stdin.buffer) if fmt == "csv" else _read_jsonl(sys.stdin.buffer)
+    file = Path(path)
+    if not file.exists():
+        raise UsageError(f"{file}: lead file not found")
+    if file.is_dir():
+        raise UsageError(f"{file}: is a folder, not a lead file")
+    if not os.access(file, os.R_OK):
+        raise UsageError(f"{file}: cannot read the lead file: permission denied")
+    return _read_parquet(file) if fmt == "parquet" else _read_text(file, fmt, on_open)
+
+
+def _read_text(file: Path, fmt: str,
+               on_open: Callable[[BinaryIO], None] | None = None) -> Iterator[RawRecord]:
+    """The file is opened when the first record is asked for, and closed after the last."""
+    try:
+        with open(file, "rb") as handle:
+            if on_open is not None:
+                on_open(handle)
+            yield from _read_csv(handle) if fmt == "csv" else _read_jsonl(handle, file)
+    except OSError as exc:
+        raise UsageError(f"{file}: cannot read the lead file: {exc.strerror}") from None
+
+
+def _unreadable(row: int, message: str, value: Any = None) -> RawRecord:
+    return RawRecord(row, None, RecordError("unreadable-record", message, value=value))
+
+
+def _line_text(line: bytes) -> str:
+    text = line.decode("utf-8", "replace").strip()
+    return text if len(text) <= _SHOWN else text[:_SHOWN] + "..."
+
+
+# ---------------------------------------------------------------- JSON Lines
+
+
+def _without_bom(stream: Iterable[bytes]) -> tuple[bytes, Iterator[bytes]]:
+    """The first line, without a UTF-8 byte order mark, and the lines after it."""
+    lines = iter(stream)
+    head = next(lines, b"")
+    return head.removeprefix(BOM), lines
+
+
+def json_array_hint(file: Path | str, head: bytes) -> None:
+    """Refuse a file that holds one JSON array instead of one object per line."""
+    if head.removeprefix(BOM).lstrip().startswith(b"["):
+        raise UsageError(f"{file}: holds a JSON array, not JSON Lines (one object per line); "
+                         f"convert it with `jq -c '.[]' {file}`")
+
+
+def _read_jsonl(stream: Iterable[bytes], file: Path | None = None) -> Iterator[RawRecord]:
+    head, rest = _without_bom(stream)
+    if file is not None:
+        json_array_hint(file, head)
+    return jsonl_records(itertools.chain((head,), rest))
+
+
+def jsonl_records(lines: Iterable[bytes], first: int = 1) -> Iterator[RawRecord]:
+    """The records of JSON Lines, numbering them from `first` (a chunk of a larger file)."""
+    loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
+    new, set_row, set_data, set_error = _new, _set_row, _set_data, _set_error
+    for number, line in enumerate(lines, first):
+        try:
+            data = loads(line)
+        except JSONDecodeError:
+            if line.strip():  # a blank line is not a record
+                yield _unreadable(number, f"line {number} is not a JSON object: "
+                                          f"{_json_problem(line)}", _line_text(line))
+            continue
+        if data.__class__ is dict:
+            record = new(RawRecord)
+            set_row(record, number)
+            set_data(record, data)
+            set_error(record, None)
+            yield record
+        else:
+            kind = {list: "an array", str: "a string", bool: "a boolean", type(None): "null",
+                    int: "a number", float: "a number"}.get(type(data), "not an object")
+            yield _unreadable(number, f"line {number} is not a JSON object: found {kind}",
+                              _line_text(line))
+
+
+def jsonl_blocks(stream: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]]:
+    """JSON Lines as blocks of whole lines of about `size` bytes, each with the number of its
+    first line and its byte offset in the stream, for `jsonl_records(block.split(b"\\n"),
+    first)` in another process. A leading byte order mark is left out."""
+    carry, line, offset = b"", 1, 0
+    chunk = stream.read(max(size, len(BOM)))
+    if chunk.startswith(BOM):
+        chunk, offset = chunk[len(BOM):] or stream.read(size), len(BOM)
+    while True:
+        if not chunk:
+            if carry:
+                yield carry, line, offset
+            return
+        chunk = carry + chunk if carry else chunk
+        cut = chunk.rfind(b"\n") + 1
+        if cut == 0:  # a line longer than a block: keep reading
+            carry = chunk
+            chunk = stream.read(size)
+            continue
+        block, carry = chunk[:cut], chunk[cut:]
+        yield block, line, offset
+        line += block.count(b"\n")
+        offset += cut
+        chunk = stream.read(size)
+
+
+def _json_problem(line: bytes) -> str:
+    try:
+        line.decode("utf-8")
+    except UnicodeDecodeError:
+        return "the line is not UTF-8 text"
+    try:
+        orjson.loads(line.rstrip())
+    except orjson.JSONDecodeError as exc:
+        return f"{exc.msg.lower()} at column {exc.pos + 1}"
+    return "invalid JSON"  # pragma: no cover - the line failed to parse once already
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _decoded(stream: Iterable[bytes], bad_lines: set[int]) -> Iterator[str]:
+    """UTF-8 text lines (a leading BOM dropped); lines that are not UTF-8 are noted."""
+    head, rest = _without_bom(stream)
+    for number, line in enumerate(itertools.chain((head,), rest), 1):
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError:
+            bad_lines.add(number)
+            yield line.decode("utf-8", "replace")
+
+
+def _read_csv(stream: Iterable[bytes]) -> Iterator[RawRecord]:
+    """`csv.DictReader` semantics: the first row names the columns, blank rows are skipped, a
+    short row's missing cells are None; a long row is unreadable. Cells are separated by `,`,
+    or by `;` or a tab when the header row has more of those."""
+    bad_lines: set[int] = set()
+    lines = _decoded(stream, bad_lines)
+    first = next(lines, "")
+    # Spreadsheets in many locales separate cells with `;`: take the header's separator.
+    delimiter = max((",", ";", "\t"), key=first.count)
+    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
+    header: list[str] | None = None
+    row, last_line = 0, 0
+    while True:
+        first_line = last_line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            row += 1
+            last_line = reader.line_num
+            yield _unreadable(row, f"row {row} (line {first_line}) is not valid CSV: "
+                                   f"{str(exc).lower()}")
+            continue
+        last_line = reader.line_num
+        if not cells:
+            continue
+        if header is None:
+            if bad_lines:
+                raise UsageError("the CSV header row is not UTF-8 text; save the export as UTF-8")
+            header = cells
+            continue
+        row += 1
+        if bad_lines and not bad_lines.isdisjoint(range(first_line, last_line + 1)):
+            yield _unreadable(row, f"row {row} (line {first_line}) is not UTF-8 text; save "
+                                   "the export as UTF-8", cells)
+        elif len(cells) > len(header):
+            yield _unreadable(row, f"row {row} (line {first_line}) has {len(cells)} cells but "
+                                   f"the header has {len(header)}", cells)
+        elif len(cells) < len(header):
+            yield _record(row, dict(zip(header, cells + [None] * (len(header) - len(cells)),
+                                        strict=True)))
+        else:
+            yield _record(row, dict(zip(header, cells, strict=True)))
+
+
+# ---------------------------------------------------------------- Parquet
+
+
+def _read_parquet(file: Path) -> Iterator[RawRecord]:
+    try:
+        pa = importlib.import_module("pyarrow")
+        pq = importlib.import_module("pyarrow.parquet")
+    except ImportError:
+        raise UsageError("reading Parquet needs pyarrow: pip install 'slaengine[parquet]'") \
+            from None
+    try:
+        parquet = pq.ParquetFile(file)
+    except (OSError, pa.ArrowException) as exc:
+        raise UsageError(f"{file}: cannot read the Parquet file: {_first_line(exc)}") from None
+    return _parquet_rows(parquet, file, pa.ArrowException)
+
+
+def _parquet_rows(parquet: Any, file: Path, failure: type[Exception]) -> Iterator[RawRecord]:
+    row = 0
+    with parquet:
+        try:
+            for batch in parquet.iter_batches(batch_size=_BATCH_ROWS):
+                for data in batch.to_pylist():
+                    row += 1
+                    yield _record(row, data)
+        except (OSError, failure) as exc:
+            raise UsageError(f"{file}: cannot read the Parquet file after row {row}: "
+                             f"{_first_line(exc)}") from None
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

@@ -1,0 +1,81 @@
+"""Condition values turned, once, into what the evaluator compares against.
+
+Both the generated fast path and the explainer use these, so a date written in
+YAML, an `in` list or a regex means exactly the same thing on either path.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from typing import Any
+
+from ..agreement.models.common import Duration, parse_date, parse_datetime
+from ..agreement.models.conditions import FieldCondition, ScoreCondition
+
+
+def as_instant(value: datetime, tz: tzinfo) -> datetime:
+    """An aware UTC datetime; a naive one is read in the agreement's timezone."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=tz)
+    return value.astimezone(UTC)
+
+
+def _field_literal(field_type: str, value: Any, tz: tzinfo) -> Any:
+    if field_type == "datetime" and isinstance(value, str):
+        if "T" in value.upper() or " " in value.strip():
+            return as_instant(parse_datetime(value), tz)
+        day = parse_date(value)
+        return as_instant(datetime(day.year, day.month, day.day), tz)
+    if field_type == "date" and isinstance(value, str):
+        return parse_date(value)
+    if field_type == "number" and isinstance(value, int) and not isinstance(value, bool):
+        return value  # ints compare exactly with floats
+    return value
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A condition's operator with its value in comparable form."""
+
+    op: str
+    value: Any  # scalar, (low, high), frozenset, compiled regex, timedelta, or bool (exists)
+
+
+def window(duration: Duration) -> timedelta:
+    return timedelta(seconds=duration.seconds)
+
+
+def prepare(node: FieldCondition | ScoreCondition, field_type: str, tz: tzinfo) -> Prepared:
+    """The comparable value of a field or score test (validation has already vetted it)."""
+    op, value = node.op, node.value
+    if op in ("within", "older_than"):
+        return Prepared(op, window(value))
+    if op == "matches":
+        return Prepared(op, re.compile(value))
+    if op == "exists":
+        return Prepared(op, bool(value))
+    if op in ("in", "not_in"):
+        return Prepared(op, frozenset(_field_literal(field_type, v, tz) for v in value))
+    if op == "between":
+        low, high = (_field_literal(field_type, v, tz) for v in value)
+        return Prepared(op, (low, high))
+    return Prepared(op, _field_literal(field_type, value, tz))
+
+
+INT64_MAX = 2**63 - 1
+
+
+def widen_score(total: float) -> float:
+    """A score total beyond 64-bit integers as a float (infinite past the float range):
+    JSON writers and warehouses hold no wider integers. Only absurd points reach this."""
+    if isinstance(total, int):
+        return float(total) if abs(total) < 2**1023 else math.copysign(math.inf, total)
+    return total
+
+
+def local_today(now: datetime, tz: tzinfo) -> date:
+    """The calendar date in the agreement's timezone, for windows on date fields."""
+    return now.astimezone(tz).date()

@@ -1,6 +1,0 @@
-"""MkDocs hooks of the published agreement, named in mkdocs.yml (`hooks:`); the code is in
-`slaengine.site`, so it is typed and tested with the rest."""
-
-from slaengine.site import on_config
-
-__all__ = ["on_config"]

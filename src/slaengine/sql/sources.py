@@ -1,0 +1,173 @@
+"""Lead files as DuckDB relations of raw columns: what `read_csv`, `read_json_objects` and
+`read_parquet` give, numbered in file order, with a flag on records DuckDB cannot read as
+the Python reader does (`_bad`: those are handed back to the Python reader).
+
+* CSV: every cell as text; the separator is the header row's (`,`, `;` or tab, as
+  `leads.py` chooses it); rows are numbered as `csv.DictReader` numbers records (blank lines
+  skipped); a row with more cells than the header spills into spare columns and is `_bad`.
+* JSON Lines: one JSON value per non-blank line, numbered in order; a line that is not an
+  object, does not parse, or holds what orjson refuses and DuckDB's reader accepts (NaN,
+  Infinity, numbers beyond the double range or 64-bit integers) is `_bad`.
+* Parquet: typed columns, numbered by the file's row number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+import orjson
+import sqlglot.expressions as exp
+
+from ..agreement.diagnostics import UsageError
+from ..evaluate.leads import BOM
+from .dialects import DIALECTS, anon, lit
+from .isotime import text
+
+D = DIALECTS["duckdb"]
+SPARE_COLUMNS: Final = 64
+NO_NULL: Final = "\x00slaengine:no-null\x00"  # empty cells stay empty text, as in Python
+# Text orjson refuses while DuckDB's JSON reader takes it (or would turn into a double).
+SUSPICIOUS_JSON: Final = r"NaN|Infinity|[0-9][eE][+-]?[0-9]{3}|[0-9]{20}"
+
+_KINDS: Final = {
+    "VARCHAR": "text", "BIGINT": "int", "INTEGER": "int", "SMALLINT": "int", "TINYINT": "int",
+    "UBIGINT": "int", "UINTEGER": "int", "USMALLINT": "int", "UTINYINT": "int",
+    "HUGEINT": "int", "DOUBLE": "float", "FLOAT": "float", "BOOLEAN": "bool", "DATE": "date",
+    "TIMESTAMP": "timestamp", "TIMESTAMP_NS": "timestamp", "TIMESTAMP_MS": "timestamp",
+    "TIMESTAMP_S": "timestamp", "TIMESTAMP WITH TIME ZONE": "timestamptz",
+    "VARCHAR[]": "list",
+}
+
+
+@dataclass
+class Source:
+    """A relation of raw columns (`columns`: name -> kind), `row` and `bad` columns."""
+
+    select: exp.Select
+    columns: dict[str, str]
+    row: str
+    bad: str
+    format: str
+
+
+def _option(name: str, value: exp.Expr) -> exp.Expr:
+    return exp.EQ(this=exp.column(name), expression=value)
+
+
+def _internal(names: Sequence[str], base: str) -> str:
+    name = base
+    while name in names:
+        name += "_"
+    return name
+
+
+def _header(path: Path) -> tuple[list[str], str]:
+    """The header row's cells and separator, read as `leads._read_csv` reads them."""
+    with open(path, "rb") as handle:
+        first = handle.readline().removeprefix(BOM)
+    try:
+        line = first.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError("the CSV header row is not UTF-8 text; save the export as UTF-8") \
+            from None
+    delimiter = max((",", ";", "\t"), key=line.count)
+    cells = next(csv.reader(io.StringIO(line), delimiter=delimiter), [])
+    return cells, delimiter
+
+
+def _check_utf8(path: Path) -> None:
+    """DuckDB reads bytes that are not UTF-8 into text (with `auto_detect` off), where the
+    Python reader reports the record as unreadable: such a file is refused."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    done = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 22):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                line = 1 + done + chunk.count(b"\n", 0, exc.start)
+                raise UsageError(f"{path}: line {line} is not UTF-8 text; --engine python reads "
+                                 "the file and reports the records it cannot read") from None
+            done += chunk.count(b"\n")
+
+
+def csv_source(path: Path) -> Source:
+    header, delimiter = _header(path)
+    _check_utf8(path)
+    internal = [f"_c{i}" for i in range(len(header))]
+    spare = [f"_x{i}" for i in range(SPARE_COLUMNS)]
+    columns = exp.Struct(expressions=[
+        exp.PropertyEQ(this=exp.to_identifier(c), expression=text("VARCHAR"))
+        for c in internal + spare])
+    call = anon("READ_CSV", text(str(path)), _option("header", exp.false()),
+                _option("skip", lit(1)), _option("delim", text(delimiter)),
+                _option("quote", text('"')), _option("escape", text('"')),
+                _option("null_padding", exp.true()), _option("nullstr", text(NO_NULL)),
+                _option("parallel", exp.false()), _option("auto_detect", exp.false()),
+                _option("columns", columns))
+    names = list(header)
+    row, bad, ordinal = (_internal(names, n) for n in ("_row", "_bad", "ordinality"))
+    table = exp.Table(this=call, ordinality=True, alias=exp.TableAlias(
+        this=D.ident("src"), columns=[D.ident(c) for c in [*internal, *spare, ordinal]]))
+    # A repeated header name: the last cell wins, as in a dict.
+    last = {name: i for i, name in enumerate(header)}
+    spare_used = exp.or_(*(exp.Not(this=exp.Is(this=D.column(c, "src"), expression=exp.null()))
+                           for c in spare))
+    select = exp.select(exp.alias_(D.column(ordinal, "src"), D.ident(row)),
+                        *(exp.alias_(D.column(internal[i], "src"), D.ident(name))
+                          for name, i in last.items()),
+                        exp.alias_(spare_used, D.ident(bad))).from_(table)
+    return Source(select, dict.fromkeys(last, "text"), row, bad, "csv")
+
+
+def jsonl_source(path: Path, keys: Sequence[str]) -> Source:
+    with open(path, "rb") as handle:
+        head = handle.read(4096).removeprefix(BOM).lstrip()
+    if head.startswith(b"["):
+        raise UsageError(f"{path}: holds a JSON array, not JSON Lines (one object per line); "
+                         f"convert it with `jq -c '.[]' {path}`")
+    call = anon("READ_JSON_OBJECTS", text(str(path)),
+                _option("format", text("newline_delimited")),
+                _option("ignore_errors", exp.true()))
+    names = list(keys)
+    row, bad, json_col, ordinal, values = (
+        _internal(names, n) for n in ("_row", "_bad", "_json", "_ordinal", "_values"))
+    table = exp.Table(this=call, ordinality=True, alias=exp.TableAlias(
+        this=D.ident("src"), columns=[D.ident(json_col), D.ident(ordinal)]))
+    document = D.column(json_col, "src")
+    shape = text(orjson.dumps(dict.fromkeys(keys, "JSON")).decode())
+    not_object = exp.or_(exp.Is(this=document, expression=exp.null()),
+                         exp.NEQ(this=anon("JSON_TYPE", document), expression=text("OBJECT")),
+                         anon("REGEXP_MATCHES", document, text(SUSPICIOUS_JSON)))
+    inner = exp.select(exp.alias_(D.column(ordinal, "src"), D.ident(row)),
+                       exp.alias_(anon("JSON_TRANSFORM", document, shape), D.ident(values)),
+                       exp.alias_(exp.Coalesce(this=not_object, expressions=[exp.true()]),
+                                  D.ident(bad))).from_(table)
+    select = exp.select(D.column(row, "v"), *(
+        exp.alias_(anon("STRUCT_EXTRACT", D.column(values, "v"), text(k)), D.ident(k))
+        for k in keys), D.column(bad, "v")).from_(exp.alias_(inner.subquery(), "v"))
+    return Source(select, dict.fromkeys(keys, "json"), row, bad, "jsonl")
+
+
+def parquet_source(path: Path, describe: list[tuple[str, str]]) -> Source:
+    names = [n for n, _ in describe]
+    row, bad = _internal(names, "_row"), _internal(names, "_bad")
+    call = anon("READ_PARQUET", text(str(path)), _option("file_row_number", exp.true()))
+    number = _internal(names, "file_row_number")
+    if number != "file_row_number":
+        raise UsageError(f"{path}: has a column named `file_row_number`, which the duckdb "
+                         "engine needs for the row number; use --engine python")
+    # A column of nulls only (what an all-empty column becomes) reads as absent.
+    columns = {n: _KINDS.get(t.upper(), f"other:{t}") for n, t in describe
+               if t.upper() != '"NULL"' and t.upper() != "NULL"}
+    select = exp.select(
+        exp.alias_(exp.Add(this=exp.column(number), expression=lit(1)), D.ident(row)),
+        *(exp.alias_(D.column(n), D.ident(n)) for n in columns),
+        exp.alias_(exp.false(), D.ident(bad))).from_(exp.Table(this=call))
+    return Source(select, columns, row, bad, "parquet")
