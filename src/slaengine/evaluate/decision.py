@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import datetime
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Mapping, Sequence
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
-from .clocks import ClockReading, Reading, reading_json
+from ..agreement.models import AgreementSpec
+from .clocks import ClockReading, Clocks, Reading, reading_json
 from .coerce import RecordError
 from .recycling import Credit, Recycle
 from .violations import Violation
@@ -14,8 +15,29 @@ from .violations import Violation
 __all__ = ["Decision", "DefinitionVerdict", "ScoreResult", "Violation", "record"]
 
 if TYPE_CHECKING:
-    from .evaluator import Engine
     from .explain import ConditionResult
+
+
+class Engine(Protocol):
+    """What a decision reads from the engine that made it (`evaluator.Engine` is one).
+
+    A protocol rather than the class itself, so that this module does not import the
+    evaluator that imports it.
+    """
+
+    @property
+    def spec(self) -> AgreementSpec: ...
+    @property
+    def tz(self) -> tzinfo: ...
+    @property
+    def version(self) -> str: ...
+    @property
+    def digest(self) -> str: ...
+    @property
+    def definition_names(self) -> Sequence[str]: ...
+    @property
+    def clocks(self) -> Clocks: ...
+    def explain(self, decision: Decision, definition: str) -> ConditionResult: ...
 
 
 class DefinitionVerdict(NamedTuple):
