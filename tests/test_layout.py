@@ -16,9 +16,10 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "src" / "slaengine"
 
 # The wings in the order the data flows; a module may import its own wing and earlier ones.
+# `files` (safe reading and writing at the edges) is below every wing.
 # `api` (the `Agreement` facade) sits after kpis, because `Agreement.kpis` computes them;
 # sql comes after kpis because the SQL compiler compiles the same KPI measures.
-WINGS = ["agreement", "evaluate", "kpis", "api", "sql", "reports", "change", "site", "cli"]
+WINGS = ["files", "agreement", "evaluate", "kpis", "api", "sql", "reports", "change", "site", "cli"]
 TOP_LEVEL_ALLOWED = {"__init__", "__main__"}
 MAX_TOP_LEVEL_MODULES = 3
 MAX_LINES = 500
