@@ -30,10 +30,10 @@ class Structured:
 
 
 @cache
-def _validator(kind: str) -> jsonschema.Draft7Validator:
+def _validator(kind: str) -> jsonschema.Draft202012Validator:
     schema = {"agreement": agreement_schema, "review": review_schema, "test": test_schema}[kind]()
-    checker = jsonschema.Draft7Validator.FORMAT_CHECKER
-    return jsonschema.Draft7Validator(schema, format_checker=checker)
+    checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    return jsonschema.Draft202012Validator(schema, format_checker=checker)
 
 
 def _plain(message: str) -> str:

@@ -270,7 +270,8 @@ class DurationMeasure(StrictModel):
 class Percentile(StrictModel):
     """The p-th percentile of a field, or of a duration."""
 
-    p: Annotated[int | float, Field(gt=0, lt=100)]
+    # Each type carries the bounds: on the union they would become non-keywords `gt`/`lt`.
+    p: Annotated[int, Field(gt=0, lt=100)] | Annotated[float, Field(gt=0, lt=100)]
     field: FieldName | None = None
     duration: DurationMeasure | None = None
 
