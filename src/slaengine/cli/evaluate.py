@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 import click
 import orjson
 
+from ..agreement.describe import allowance_text
 from ..agreement.diagnostics import AgreementError, UsageError
 from ..api import Agreement, load_agreement
 from ..evaluate.coerce import error_text, load_mapping
@@ -21,6 +22,7 @@ from ..evaluate.evaluator import Engine
 from ..evaluate.leads import RawRecord, detect_format, file_size, read_leads
 from ..evaluate.records import WRITERS, Tally
 from ..evaluate.testing import run_tests
+from ..reports.weekly import business_time_text
 from .parallel import auto_jobs, can_fork, evaluate_parallel
 
 agreement_option = click.option(
@@ -262,6 +264,7 @@ def explain_text(decision: Decision, definitions: list[str]) -> str:
         lines.append(f"Score {name}: {score.value:g}" + (f" ({score.band})" if score.band else ""))
     lines.extend(f"Violation [{v.code}]: {v.message}" for v in decision.violations)
     lines.extend(f"Error: {error_text(e.to_json())}" for e in decision.errors)
+    lines.extend(_service_level_lines(decision))
     for name in definitions:
         lines.append("")
         result = decision.explanation(name)
@@ -269,6 +272,33 @@ def explain_text(decision: Decision, definitions: list[str]) -> str:
         lines.append(f"{'✓' if result.matched else '✗'} {title} [{name}]")
         lines.extend("  " + node.line() for node in result.flatten())
     return "\n".join(lines)
+
+
+def _service_level_lines(decision: Decision) -> list[str]:
+    """Every service level's clock for the lead: status, due time and time elapsed."""
+    engine = decision.engine
+    levels = engine.spec.service_levels
+    if not levels:
+        return []
+    lines = ["", "Service levels:"]
+    for name, clock in decision.service_levels.items():
+        level = levels[name]
+        business = level.calendar is not None
+        parts = [_STATUS_WORDS.get(clock.status, clock.status)]
+        if clock.due_at is not None:
+            due = clock.due_at.astimezone(engine.tz)
+            parts.append(f"due {due:%a} {due.day} {due:%b %Y %H:%M}")
+        if clock.elapsed is not None:
+            spent = business_time_text(clock.elapsed.total_seconds())
+            parts.append(f"{spent} {'of business time ' if business else ''}elapsed")
+        allowance = allowance_text(level.within, business)
+        lines.append(f"  {level.title} [{name}], {allowance}: " + " · ".join(parts))
+    return lines
+
+
+_STATUS_WORDS = {"not_applicable": "does not apply", "not_started": "not started",
+                 "running": "running", "at_risk": "at risk", "met": "met",
+                 "breached": "breached"}
 
 
 @click.command("explain")
