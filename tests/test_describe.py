@@ -38,7 +38,7 @@ def when(data: object) -> object:
      "Lead source is none of outbound and purchased_list"),
     ({"field": "demo_requested", "eq": True}, "Demo requested: yes"),
     ({"field": "accepted_at", "exists": False}, "Accepted by sales is not recorded"),
-    ({"field": "email_domain", "matches": r"\.edu$"}, r"Email domain matches the pattern `\.edu$`"),
+    ({"field": "email_domain", "matches": r"\.edu$"}, "Email domain ends with `.edu`"),
     ({"score": "engagement", "gte": 40}, "Engagement score is at least 40"),
     ({"definition": "mql"}, "Is a Marketing-qualified lead"),
     ({"definition": "icp_fit"}, "Is an Ideal customer profile fit"),

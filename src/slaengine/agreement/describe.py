@@ -35,6 +35,7 @@ from .models.sections import (
     Stage,
     Target,
 )
+from .regex_words import pattern_text
 
 _MAX_LISTED = 12
 
@@ -121,7 +122,7 @@ def _phrase(subject: str, op: str, value: Any, field_type: str = "number") -> st
         word = "one of" if op == "in" else "none of"
         return f"{subject} is {word} {list_text(values, 'and' if op == 'not_in' else 'or')}"
     if op == "matches":
-        return _PHRASES[op].format(s=subject, x=f"`{value}`")
+        return f"{subject} {pattern_text(str(value))}"
     if op == "contains":
         return _PHRASES[op].format(s=subject, x=f"“{value_text(value)}”")
     return _PHRASES[op].format(s=subject, x=value_text(value))

@@ -30,6 +30,7 @@ from ..agreement.describe import (
 from ..agreement.digest import short_digest
 from ..agreement.models import AgreementSpec, Calibration, Definition, ServiceLevel
 from ..agreement.models.sections import WEEKDAYS
+from ..agreement.phrases import leads_where
 from .context import Site, criteria, field_ref, or_dash, references, relative
 from .markdown import Md, anchor, code, escape, ident, join, link, text_with_code
 from .mermaid import lifecycle_flowchart
@@ -228,7 +229,7 @@ def service_levels(site: Site) -> Page:
             "stop": join([field_ref(spec, f) for f in level.stop], " or "),
             "several_stops": len(level.stop) > 1,
             "warn_at": percent_text(level.warn_at) if level.warn_at is not None else None,
-            "applies": text_with_code(mid_sentence(describe_inline(level.applies_when, spec)))
+            "applies": text_with_code(leads_where(level.applies_when, spec))
             if level.applies_when is not None else None,
             "escalate_to": breach.escalate_to if breach else None,
             "notify": join(list(breach.notify)) if breach and breach.notify else None,
