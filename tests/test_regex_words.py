@@ -48,7 +48,10 @@ def test_the_words_say_what_the_pattern_does(words: list[str], anchors: str, any
     assert text is not None, pattern
     listed = list(words)
     found = re.search(pattern, value) is not None
-    fold = (lambda s: s.lower()) if any_case else (lambda s: s)
+
+    def fold(text: str) -> str:
+        return text.lower() if any_case else text
+
     if text.startswith("is exactly"):
         assert found == any(fold(value) == fold(w) for w in listed)
     elif text.startswith("starts with"):
