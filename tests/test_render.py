@@ -176,6 +176,18 @@ def test_home_names_version_approvals_and_next_review(example: Agreement,
     assert "Review overdue" not in home
 
 
+def test_home_states_the_agreement_in_force_first(example: Agreement,
+                                                  pages: dict[str, str]) -> None:
+    """Name, version, effective date, both approvals and the next review, before anything."""
+    latest = example.reviews[-1]
+    signed = " and ".join(
+        f"{a.name} for {example.spec.parties[a.party].title} on {a.on.isoformat()}"
+        for a in latest.approvals)
+    assert plain(pages["agreement/index.md"]).startswith(
+        f"{example.spec.agreement} In force: version {example.spec.version}, effective "
+        f"{example.spec.effective}. Approved by {signed}. Next review by {latest.next_review}.")
+
+
 def test_icp_and_definition_pages_state_the_criteria(pages: dict[str, str]) -> None:
     for name in ("agreement/icp.md", "agreement/definitions/icp_fit.md"):
         text = plain(pages[name])
