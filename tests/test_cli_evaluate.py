@@ -47,6 +47,11 @@ def test_every_input_record_gets_one_output_record_in_order(tmp_path: Path) -> N
     assert [v["code"] for v in records[4]["violations"]] == ["stage-requirement-unmet"]
     assert records[4]["owner"] == "sales"
     assert "5 records" in result.stderr and "3 with errors (2 unreadable)" in result.stderr
+    anyway = run("evaluate", "--leads", str(leads), "--now", NOW, "--fail-on", "never")
+    assert anyway.returncode == 0  # told not to fail: same records, same errors, same count
+    assert anyway.stdout == result.stdout and "3 with errors (2 unreadable)" in anyway.stderr
+    assert run("evaluate", "--leads", str(leads), "--now", NOW,
+               "--fail-on", "errors").returncode == 1
 
 
 def test_output_follows_the_public_contract() -> None:

@@ -136,15 +136,19 @@ class Progress:
 @click.option("--jobs", "jobs_text", metavar="N|auto", default="auto", show_default=True,
               help="Processes for a JSON Lines file to JSON Lines output; `auto` uses every "
                    "core for a file over 8 MB. The output is the same, in input order.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["errors", "never"]), default="errors",
+              show_default=True,
+              help="Exit 1 when a record has errors (`errors`), or exit 0 anyway (`never`): "
+                   "the errors are still written with each record and counted on stderr.")
 def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None, fmt: str,
                      explain: bool, engine_name: str, mapping_file: Path | None,
-                     jobs_text: str) -> None:
+                     jobs_text: str, fail_on: str) -> None:
     """Classify, score and place every lead of a file; one output record per input record."""
     now = parse_now(now_text)
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file)
     if engine_name == "duckdb":
-        _evaluate_with_duckdb(engine, leads_path, now, fmt, explain)
+        _evaluate_with_duckdb(engine, leads_path, now, fmt, explain, fail_on)
     path = Path(leads_path)
     size = file_size(path) if leads_path != "-" else None
     jobs = parse_jobs(jobs_text, size)
@@ -166,11 +170,11 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
                        else engine.records(records, now))
             WRITERS[fmt](tally.count(results), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
-    sys.exit(1 if tally.with_errors else 0)
+    sys.exit(1 if tally.with_errors and fail_on == "errors" else 0)
 
 
 def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: str,
-                          explain: bool) -> None:
+                          explain: bool, fail_on: str) -> None:
     """The same records, computed by DuckDB from the compiled SQL (`slaengine.sql.duckdb`)."""
     if explain:
         raise UsageError("--explain needs --engine python (explanations interpret the "
@@ -192,7 +196,7 @@ def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: s
         else:
             WRITERS[fmt](tally.count(run.records()), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
-    sys.exit(1 if tally.with_errors else 0)
+    sys.exit(1 if tally.with_errors and fail_on == "errors" else 0)
 
 
 def parse_jobs(text: str, size: int | None) -> int:
