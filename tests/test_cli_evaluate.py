@@ -132,6 +132,7 @@ def test_explain_shows_every_service_level() -> None:
     assert ("Marketing delivers event leads [event_lead_delivery], within 2 business days: met · "
             "due Tue 17 Nov 2026 17:30 · 5 h 30 min of business time elapsed") in section
     assert "within 24 business hours: does not apply" in section
+    assert "\nEngagement score [engagement]: " in out  # titles first, ids in brackets
 
 
 def test_explain_picks_a_record_from_a_lead_file() -> None:

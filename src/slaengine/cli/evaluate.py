@@ -13,7 +13,7 @@ from typing import Any, BinaryIO
 import click
 import orjson
 
-from ..agreement.describe import allowance_text
+from ..agreement.describe import allowance_text, party_label, score_label, stage_label
 from ..agreement.diagnostics import AgreementError, UsageError
 from ..api import Agreement, load_agreement
 from ..evaluate.coerce import error_text, load_mapping
@@ -262,10 +262,13 @@ def explain_text(decision: Decision, definitions: list[str]) -> str:
     local_now = decision.now.astimezone(engine.tz).isoformat(sep=" ", timespec="minutes")
     lines = [f"Lead {decision.id if decision.id is not None else '(no id)'} · agreement "
              f"{engine.version} ({engine.digest[:19]}…) · now {local_now} {engine.spec.timezone}"]
-    lines.append(f"Stage: {decision.stage or 'none'}"
-                 + (f" (owner: {decision.owner})" if decision.owner else ""))
+    spec = engine.spec
+    stage = f"{stage_label(spec, decision.stage)} [{decision.stage}]" if decision.stage else "none"
+    lines.append(f"Stage: {stage}"
+                 + (f" (owner: {party_label(spec, decision.owner)})" if decision.owner else ""))
     for name, score in decision.scores.items():
-        lines.append(f"Score {name}: {score.value:g}" + (f" ({score.band})" if score.band else ""))
+        lines.append(f"{score_label(spec, name)} [{name}]: {score.value:g}"
+                     + (f" ({score.band})" if score.band else ""))
     lines.extend(f"Violation [{v.code}]: {v.message}" for v in decision.violations)
     lines.extend(f"Error: {error_text(e.to_json())}" for e in decision.errors)
     lines.extend(_service_level_lines(decision))
