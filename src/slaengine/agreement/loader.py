@@ -224,7 +224,10 @@ def parse_yaml(text: str, file: str) -> LoadedFile:
         # PyYAML quotes tokens the Python way ('}'); show them as the rest of our messages do.
         problem = re.sub(r"'([^']*)'", r"`\1`", problem).replace("but got", "but found")
         hint = "check indentation and quoting around this point"
-        if re.search(r"`[\]\[{}]`", problem):
+        if "`\\t`" in problem or "\t" in problem:
+            problem = "a tab is used to indent; YAML indents with spaces only"
+            hint = "replace the tab at the start of this line with spaces"
+        elif re.search(r"`[\]\[{}]`", problem):
             hint = "check the brackets on this line: every `[` needs a `]`, every `{` a `}`"
         loc = _loc(file, mark) if mark is not None else Location(file)
         return LoadedFile(Path(file), None, builder.source, [error(

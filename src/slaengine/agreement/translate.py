@@ -154,6 +154,8 @@ class Translator:
             return
         allowed = list(schema.get("properties", {}))
         is_test = schema.get("title") in ("FieldCondition", "ScoreCondition")
+        unknown = [k for k in value if k not in allowed]
+        missing = [k for k in schema.get("required", []) if k not in value]
         for key in value:
             if key in allowed:
                 continue
@@ -169,8 +171,14 @@ class Translator:
                         did_you_mean(str(key), list(ops)))
                 yield error("unknown-key", f"unknown operator `{key}`", at, hint)
             else:
-                yield error("unknown-key", f"unknown key `{key}` in {noun(schema)}", at,
-                            did_you_mean(key, allowed))
+                hint = did_you_mean(key, allowed)
+                if len(unknown) == 1 and len(missing) == 1:
+                    hint = f"a {noun(schema)} needs `{missing[0]}`: rename `{key}:` to " \
+                           f"`{missing[0]}:`"
+                elif missing:
+                    hint = (hint + "; " if hint else "") + "missing: " + ", ".join(
+                        f"`{m}`" for m in missing)
+                yield error("unknown-key", f"unknown key `{key}` in {noun(schema)}", at, hint)
 
     def _required(self, err: SchemaError, path: PathKey,
                   schema: dict[str, Any]) -> Iterator[Diagnostic]:
@@ -181,6 +189,9 @@ class Translator:
                             self.loaded.locate(()), _SECTION_HINTS.get(
                                 key, f"add `{key}:` to agreement.yaml"))
                 continue
+            value = err.instance if isinstance(err.instance, dict) else {}
+            if path != () and any(k not in schema.get("properties", {}) for k in value):
+                continue  # a misspelt key: reported once, as unknown, with the rename
             what = noun(schema)
             owner = _name(path)
             named = f"{what} `{owner}`" if owner != "value" and owner not in (
@@ -267,6 +278,10 @@ class Translator:
             return
         if kind in ("minItems", "minLength", "minProperties") and limit == 1:
             yield error("invalid-value", f"`{name}` must not be empty", at)
+            return
+        if name == "between" and kind in ("minItems", "maxItems"):
+            yield error("invalid-value", "`between` takes two values: the low end and the "
+                        "high end", at, "write both ends in brackets, e.g. `between: [50, 5000]`")
             return
         hint = _LIMIT_HINTS.get(name)
         if name in wording.FRACTION_KEYS and isinstance(value, int | float):

@@ -228,6 +228,10 @@ def type_hint(name: str, expected: Any, value: Any) -> str | None:
         return number_hint(name, value)
     if "boolean" in kinds:
         return boolean_hint(name, value)
+    if "string" in kinds and isinstance(value, list) and len(value) == 1:
+        return f"write one value, without brackets: `{name}: {_plain_scalar(value[0])}`"
+    if "string" in kinds and isinstance(value, list):
+        return f"`{name}` takes one value, not a list"
     if "string" in kinds and isinstance(value, int | float) and not isinstance(value, bool):
         if name in DURATION_KEYS:
             return duration_hint(str(value))
@@ -243,10 +247,22 @@ def type_hint(name: str, expected: Any, value: Any) -> str | None:
     return None
 
 
+_MISSING_EXAMPLES = {
+    "within": "within: 24h", "owner": "owner: sales", "start": "start: mql_at",
+    "stop": "stop: first_touch_at", "title": "title: Sales contacts every MQL",
+    "when": "when: {definition: icp_fit}", "escalate_to": "escalate_to: VP Sales",
+    "returns_to": "returns_to: nurture", "name": "name: Dana Whitfield",
+    "lead": "lead: {name: Dana Whitfield, title: VP Marketing}",
+    "hours": 'hours: {mon: "09:00-17:30"}',
+}
+
+
 def missing_hint(key: str, schema: dict[str, Any]) -> str | None:
     prop = schema.get("properties", {}).get(key, {})
     if key == "label":
         return "name the band in lower case, e.g. `label: warm`"
+    if key in _MISSING_EXAMPLES:
+        return f"add it, e.g. `{_MISSING_EXAMPLES[key]}`"
     if isinstance(prop, dict) and isinstance(prop.get("enum"), list):
         return f"add `{key}:` with one of " + ", ".join(f"`{o}`" for o in prop["enum"])
     return f"add `{key}:`"
