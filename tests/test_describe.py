@@ -44,6 +44,10 @@ def when(data: object) -> object:
     ({"definition": "icp_fit"}, "Is an Ideal customer profile fit"),
     ({"not": {"definition": "excluded"}}, "Not: is an Excluded contact"),
     ({"not": {"any": [{"definition": "mql"}]}}, "None of:"),
+    # recorded stages by their titles; a value no stage has stays as written
+    ({"field": "stage", "in": ["sal", "sql"]},
+     "Lifecycle stage is one of Sales-accepted lead or Sales-qualified lead"),
+    ({"field": "stage", "eq": "archived"}, "Lifecycle stage is archived"),
 ])
 def test_describe(condition: object, text: str) -> None:
     assert describe(when(condition), SPEC) == text  # type: ignore[arg-type]

@@ -133,7 +133,12 @@ def describe(node: Condition, spec: AgreementSpec) -> str:
     if isinstance(node, FieldCondition):
         field = spec.fields.get(node.field)
         field_type = field.type if field is not None else "string"
-        return _phrase(field_label(spec, node.field), node.op, node.value, field_type)
+        value = node.value
+        if node.field == spec.stage_field and node.op in ("eq", "ne", "in", "not_in"):
+            # Stage ids read by their titles: `is one of Sales-accepted lead or ...`.
+            value = ([_stage_title(spec, v) for v in value] if isinstance(value, list)
+                     else _stage_title(spec, value))
+        return _phrase(field_label(spec, node.field), node.op, value, field_type)
     if isinstance(node, ScoreCondition):
         return _phrase(score_label(spec, node.score), node.op, node.value)
     if isinstance(node, DefinitionCondition):
@@ -270,6 +275,12 @@ def calendar_label(spec: AgreementSpec, name: str | None) -> str:
         return "wall-clock time"
     calendar = spec.calendars.get(name)
     return calendar.title if calendar is not None and calendar.title else humanize(name)
+
+
+def _stage_title(spec: AgreementSpec, value: Any) -> Any:
+    """A recorded stage value by its stage's title; a value no stage has, as written."""
+    stage = spec.stage(value) if isinstance(value, str) else None
+    return stage.title if stage is not None and stage.title else value
 
 
 def stage_label(spec: AgreementSpec, stage_id: str) -> str:
