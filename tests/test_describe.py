@@ -12,6 +12,7 @@ import slaengine
 from slaengine.agreement.describe import (
     describe,
     describe_inline,
+    describe_service_level,
     describe_tree,
     list_text,
     value_text,
@@ -95,3 +96,9 @@ def test_a_failure_inside_generated_code_shows_the_agreement_line() -> None:
     text = "".join(traceback.format_exception(caught.value))
     assert "agreement/definitions.yaml:" in text  # the generated line's comment, via linecache
     assert "d_icp_fit" in text
+
+
+def test_a_service_level_applying_to_a_definition_reads_as_a_sentence() -> None:
+    text = describe_service_level(SPEC.service_levels["mql_first_touch"], SPEC)
+    assert ", for every lead that is a Marketing-qualified lead," in text
+    assert "where is" not in text

@@ -366,8 +366,12 @@ def describe_service_level(level: ServiceLevel, spec: AgreementSpec) -> str:
             f"“{field_label(spec, level.start)}” to {fields_text(spec, level.stop)}")
     if level.calendar is not None:
         text += f" ({calendar_label(spec, level.calendar)})"
-    if level.applies_when is not None:
-        text += f", for leads where {_lower_first(describe_inline(level.applies_when, spec))}"
+    applies = level.applies_when
+    if isinstance(applies, DefinitionCondition):  # not `for leads where is an MQL`
+        label = with_article(definition_label(spec, applies.definition))
+        text += f", for every lead that is {label}"
+    elif applies is not None:
+        text += f", for leads where {_lower_first(describe_inline(applies, spec))}"
     if level.warn_at is not None:
         text += f", at risk from {percent_text(level.warn_at)} of the allowance"
     if level.on_breach is not None:
