@@ -62,7 +62,7 @@ def test_tree_and_inline_forms() -> None:
         (0, "All of:"), (1, "Employee count is at least 50"), (1, "None of:"),
         (2, "Industry is retail"), (2, "Country is US")]
     assert describe_inline(tree, SPEC) == (  # type: ignore[arg-type]
-        "(Employee count is at least 50 and not (Industry is retail or Country is US))")
+        "(Employee count is at least 50 and not (industry is retail or country is US))")
 
 
 def test_values_read_as_people_write_them() -> None:

@@ -172,10 +172,19 @@ def describe_inline(node: Condition, spec: AgreementSpec) -> str:
         word = " and " if isinstance(node, AllCondition) else " or "
         parts = [describe_inline(c, spec) for c in (node.all if isinstance(node, AllCondition)
                                                      else node.any)]
-        return "(" + word.join(parts) + ")" if len(parts) > 1 else parts[0]
+        if len(parts) == 1:
+            return parts[0]
+        # One sentence: only its first word keeps a capital (`… and is an ICP fit`).
+        return "(" + word.join([parts[0], *map(_lower_inner, parts[1:])]) + ")"
     if isinstance(node, NotCondition):
-        return "not " + _lower_first(describe_inline(node.not_, spec))
+        return "not " + _lower_inner(describe_inline(node.not_, spec))
     return describe(node, spec)
+
+
+def _lower_inner(text: str) -> str:
+    """`_lower_first` past any opening parentheses: `(Industry is …` → `(industry is …`."""
+    stripped = text.lstrip("(")
+    return text[:len(text) - len(stripped)] + _lower_first(stripped)
 
 
 def describe_tree(node: Condition, spec: AgreementSpec, depth: int = 0) -> list[tuple[int, str]]:
