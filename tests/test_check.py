@@ -246,10 +246,10 @@ def test_business_time_text(seconds: float, text: str) -> None:
 
 def test_due_times_in_the_agreement_timezone(engine: Engine, leads_file: Path) -> None:
     report = check(engine, leads_file)
-    assert when(utc("2026-11-23T17:30:00+01:00"), report) == "Mon 23 Nov 17:30"
+    assert when(utc("2026-11-23T17:30:00+01:00"), report) == "Mon 23 Nov 2026 17:30"
     assert when(utc("2025-11-03T09:00:00+01:00"), report) == "Mon 3 Nov 2025 09:00"
     text = render_text(report)
-    assert "B-OLD" in text and "Tue 17 Nov 17:30" in text and "18 h" in text
+    assert "B-OLD" in text and "Tue 17 Nov 2026 17:30" in text and "18 h" in text
     assert text.index("Marketing (Dana Whitfield)") < text.index("Sales (Raj Patel)")
     assert "Now Fri 20 Nov 2026 10:00 Europe/Amsterdam" in text
 
@@ -258,10 +258,10 @@ def test_markdown_has_headings_and_tables(engine: Engine, leads_file: Path) -> N
     md = render_markdown(check(engine, leads_file, limit=20))
     assert md.startswith("# SLA check: ")
     assert "| Breached | Due | Late (business time) | Clock | Escalate to |" in md
-    assert "| B-OLD | Tue 17 Nov 17:30 | 18 h | still open | VP Sales |" in md
-    assert "| A-4 | Fri 20 Nov 15:30 | 5 h 30 min |" in md
-    assert "| Sales accepts or rejects every MQL (`mql_accept_or_reject`) | sales | 4 | 0 | 1 | 0 | 2 | 3 | 40.0% |" in md
-    assert "| Sales turns an SQL into an opportunity or closes it (`sql_to_opportunity`) | sales | 0 | 10 | 0 | 0 | 0 | 0 | no value |" in md
+    assert "| B-OLD | Tue 17 Nov 2026 17:30 | 18 h | still open | VP Sales |" in md
+    assert "| A-4 | Fri 20 Nov 2026 15:30 | 5 h 30 min |" in md
+    assert "| Sales accepts or rejects every MQL | Sales | 4 | 0 | 1 | 0 | 2 | 3 | 40.0% |" in md
+    assert "| Sales turns an SQL into an opportunity or closes it | Sales | 0 | 10 | 0 | 0 | 0 | 0 | no value |" in md
     assert "## Guarantee credits (1)" in md and "## Leads due to recycle (1)" in md
 
 
@@ -295,7 +295,7 @@ def test_all_not_applicable_is_no_value_end_to_end(engine: Engine, tmp_path: Pat
 def test_cli_text_and_exit_codes(leads_file: Path, tmp_path: Path) -> None:
     result = run("--leads", str(leads_file), "--now", NOW)
     assert result.returncode == 1, result.stderr
-    assert "Sales contacts every MQL [mql_first_touch], within 24 hours: 2 breached, 2 at risk" \
+    assert "Sales contacts every MQL [mql_first_touch], within 24 business hours: 2 breached, 2 at risk" \
         in result.stdout
     assert run("--leads", str(leads_file), "--now", NOW, "--fail-on", "never").returncode == 0
     assert run("--leads", str(leads_file), "--now", NOW, "--fail-on", "at-risk").returncode == 1
@@ -340,7 +340,7 @@ def test_cli_markdown(leads_file: Path) -> None:
     result = run("--leads", str(leads_file), "--now", NOW, "--format", "markdown")
     assert result.returncode == 1
     assert "## Breaches and at-risk leads" in result.stdout
-    assert "| E-1 | Wed 18 Nov 17:30 | 9 h 30 min | still open | Marketing operations manager |" \
+    assert "| E-1 | Wed 18 Nov 2026 17:30 | 9 h 30 min | still open | Marketing operations manager |" \
         in result.stdout
     assert "## SLA attainment" in result.stdout and "| 33.3% |" in result.stdout
 

@@ -47,6 +47,11 @@ def test_every_input_record_gets_one_output_record_in_order(tmp_path: Path) -> N
     assert [v["code"] for v in records[4]["violations"]] == ["stage-requirement-unmet"]
     assert records[4]["owner"] == "sales"
     assert "5 records" in result.stderr and "3 with errors (2 unreadable)" in result.stderr
+    anyway = run("evaluate", "--leads", str(leads), "--now", NOW, "--fail-on", "never")
+    assert anyway.returncode == 0  # told not to fail: same records, same errors, same count
+    assert anyway.stdout == result.stdout and "3 with errors (2 unreadable)" in anyway.stderr
+    assert run("evaluate", "--leads", str(leads), "--now", NOW,
+               "--fail-on", "errors").returncode == 1
 
 
 def test_output_follows_the_public_contract() -> None:
@@ -106,6 +111,28 @@ def test_explain_shows_every_condition_with_its_value() -> None:
                                stdin=lead).stdout)
     mql = as_json["explanations"]["mql"]
     assert mql["matched"] is False and mql["location"].startswith("agreement/definitions.yaml:")
+
+
+def test_explain_shows_every_service_level() -> None:
+    """Status, due time and elapsed business time of every clock, worded as business time.
+
+    Monday 09:00 to 15:30 is 5 h 30 min of business time (the desk closes 12:30-13:30); two
+    business days from Monday morning end at Tuesday's close."""
+    lead = json.dumps({"lead_id": "L-8", "email_domain": "acme.example", "employee_count": 1200,
+                       "industry": "software", "country": "NL", "source": "event",
+                       "captured_at": "2026-11-16T09:00:00+01:00",
+                       "delivered_at": "2026-11-16T15:30:00+01:00"})
+    result = run("explain", "--lead", "-", "--now", NOW, "--definition", "mql", stdin=lead)
+    out = result.stdout
+    levels = slaengine.load_agreement(ROOT / "agreement").spec.service_levels
+    section = out[out.index("Service levels:"):out.index("\n\n", out.index("Service levels:"))]
+    assert len(section.splitlines()) == 1 + len(levels)
+    for name, level in levels.items():
+        assert f"  {level.title} [{name}], within " in section
+    assert ("Marketing delivers event leads [event_lead_delivery], within 2 business days: met · "
+            "due Tue 17 Nov 2026 17:30 · 5 h 30 min of business time elapsed") in section
+    assert "within 24 business hours: does not apply" in section
+    assert "\nEngagement score [engagement]: " in out  # titles first, ids in brackets
 
 
 def test_explain_picks_a_record_from_a_lead_file() -> None:

@@ -12,6 +12,7 @@ import slaengine
 from slaengine.agreement.describe import (
     describe,
     describe_inline,
+    describe_service_level,
     describe_tree,
     list_text,
     value_text,
@@ -38,12 +39,16 @@ def when(data: object) -> object:
      "Lead source is none of outbound and purchased_list"),
     ({"field": "demo_requested", "eq": True}, "Demo requested: yes"),
     ({"field": "accepted_at", "exists": False}, "Accepted by sales is not recorded"),
-    ({"field": "email_domain", "matches": r"\.edu$"}, r"Email domain matches the pattern `\.edu$`"),
+    ({"field": "email_domain", "matches": r"\.edu$"}, "Email domain ends with `.edu`"),
     ({"score": "engagement", "gte": 40}, "Engagement score is at least 40"),
     ({"definition": "mql"}, "Is a Marketing-qualified lead"),
     ({"definition": "icp_fit"}, "Is an Ideal customer profile fit"),
     ({"not": {"definition": "excluded"}}, "Not: is an Excluded contact"),
     ({"not": {"any": [{"definition": "mql"}]}}, "None of:"),
+    # recorded stages by their titles; a value no stage has stays as written
+    ({"field": "stage", "in": ["sal", "sql"]},
+     "Lifecycle stage is one of Sales-accepted lead or Sales-qualified lead"),
+    ({"field": "stage", "eq": "archived"}, "Lifecycle stage is archived"),
 ])
 def test_describe(condition: object, text: str) -> None:
     assert describe(when(condition), SPEC) == text  # type: ignore[arg-type]
@@ -57,7 +62,7 @@ def test_tree_and_inline_forms() -> None:
         (0, "All of:"), (1, "Employee count is at least 50"), (1, "None of:"),
         (2, "Industry is retail"), (2, "Country is US")]
     assert describe_inline(tree, SPEC) == (  # type: ignore[arg-type]
-        "(Employee count is at least 50 and not (Industry is retail or Country is US))")
+        "(Employee count is at least 50 and not (industry is retail or country is US))")
 
 
 def test_values_read_as_people_write_them() -> None:
@@ -91,3 +96,9 @@ def test_a_failure_inside_generated_code_shows_the_agreement_line() -> None:
     text = "".join(traceback.format_exception(caught.value))
     assert "agreement/definitions.yaml:" in text  # the generated line's comment, via linecache
     assert "d_icp_fit" in text
+
+
+def test_a_service_level_applying_to_a_definition_reads_as_a_sentence() -> None:
+    text = describe_service_level(SPEC.service_levels["mql_first_touch"], SPEC)
+    assert ", for every lead that is a Marketing-qualified lead," in text
+    assert "where is" not in text

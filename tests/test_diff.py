@@ -207,12 +207,12 @@ ICP = {"all": [{"field": "employee_count", "between": [50, 5000]},
      [("widens", "ICP fit: removed condition 2: not industry is retail")]),
     ({"any": ICP["all"]},
      [("narrows", "ICP fit: (Employee count is between 50 and 5,000 and not industry is retail "
-                  "and Country is NL) → (Employee count is between 50 and 5,000 or not industry "
-                  "is retail or Country is NL)")]),
+                  "and country is NL) → (Employee count is between 50 and 5,000 or not industry "
+                  "is retail or country is NL)")]),
     ({"all": [ICP["all"][0], {"any": [ICP["all"][1], {"field": "country", "eq": "BE"}]},
               ICP["all"][2]]},
      [("narrows", "ICP fit: condition 2: not industry is retail → (not industry is retail or "
-                  "Country is BE)")]),
+                  "country is BE)")]),
 ])
 def test_a_condition_tree_is_compared_part_by_part(
         when: dict[str, Any], expected: list[tuple[str, str]],

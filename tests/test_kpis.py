@@ -642,7 +642,7 @@ def test_kpis_table_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     assert "Calibration" not in table
     code, markdown, _ = cli(capsys, "--format", "markdown")
     assert code == 0 and markdown.startswith("# KPIs: Northwind")
-    assert "| KPI | Target | Value | Met | Leads |" in markdown
+    assert "| KPI | Target | Headline period | Value | Met | Leads | Trend |" in markdown
     assert "## MQL to SQL conversion (`mql_to_sql`)" in markdown
     assert "| Lead source | Value | Met | Leads |" in markdown
     assert "EUR " in markdown and "Calibration" not in markdown

@@ -176,6 +176,18 @@ def test_home_names_version_approvals_and_next_review(example: Agreement,
     assert "Review overdue" not in home
 
 
+def test_home_states_the_agreement_in_force_first(example: Agreement,
+                                                  pages: dict[str, str]) -> None:
+    """Name, version, effective date, both approvals and the next review, before anything."""
+    latest = example.reviews[-1]
+    signed = " and ".join(
+        f"{a.name} for {example.spec.parties[a.party].title} on {a.on.isoformat()}"
+        for a in latest.approvals)
+    assert plain(pages["agreement/index.md"]).startswith(
+        f"{example.spec.agreement} In force: version {example.spec.version}, effective "
+        f"{example.spec.effective}. Approved by {signed}. Next review by {latest.next_review}.")
+
+
 def test_icp_and_definition_pages_state_the_criteria(pages: dict[str, str]) -> None:
     for name in ("agreement/icp.md", "agreement/definitions/icp_fit.md"):
         text = plain(pages[name])
@@ -183,7 +195,7 @@ def test_icp_and_definition_pages_state_the_criteria(pages: dict[str, str]) -> N
         assert "Industry is one of software, fintech, healthcare or manufacturing" in text
     icp = pages["agreement/icp.md"]
     assert "### Exclusions" in icp and "[Excluded contact](definitions/excluded.md)" in icp
-    assert "matches the pattern <code>\\\\\\.edu$</code>" in icp  # `\.edu$` as code
+    assert "ends with <code>\\.edu</code>" in icp  # `\.edu$` in words; `.` escaped for Markdown
     mql = pages["agreement/definitions/mql.md"]
     assert "- Any of:\n    - All of:\n        - Is an [Ideal customer profile fit](../definitions/icp_fit.md)" in mql
     assert "[Sales-ready lead](../definitions/sales_ready.md)" in mql.replace("\\-", "-")
@@ -224,7 +236,7 @@ def test_other_pages(pages: dict[str, str]) -> None:
     assert "Within: 24 hours of business time on the Amsterdam office hours calendar" in levels
     assert "Within: 2 business days on the Amsterdam office hours calendar" in levels
     assert "At risk: once 75% of the allowance has passed" in levels
-    assert "Applies to: leads where is a Marketing-qualified lead" in levels
+    assert "Applies to: every Marketing-qualified lead" in levels
     calendars = plain(pages["agreement/calendars.md"])
     assert "Monday 09:00-12:30 and 13:30-17:30 12:30-13:30 7.5 hours" in calendars
     assert "2026-12-24 Thursday Christmas Eve (short day) short day, open 09:00-13:00" in calendars

@@ -35,6 +35,7 @@ from .models.sections import (
     Stage,
     Target,
 )
+from .regex_words import pattern_text
 
 _MAX_LISTED = 12
 
@@ -121,7 +122,7 @@ def _phrase(subject: str, op: str, value: Any, field_type: str = "number") -> st
         word = "one of" if op == "in" else "none of"
         return f"{subject} is {word} {list_text(values, 'and' if op == 'not_in' else 'or')}"
     if op == "matches":
-        return _PHRASES[op].format(s=subject, x=f"`{value}`")
+        return f"{subject} {pattern_text(str(value))}"
     if op == "contains":
         return _PHRASES[op].format(s=subject, x=f"“{value_text(value)}”")
     return _PHRASES[op].format(s=subject, x=value_text(value))
@@ -132,7 +133,12 @@ def describe(node: Condition, spec: AgreementSpec) -> str:
     if isinstance(node, FieldCondition):
         field = spec.fields.get(node.field)
         field_type = field.type if field is not None else "string"
-        return _phrase(field_label(spec, node.field), node.op, node.value, field_type)
+        value = node.value
+        if node.field == spec.stage_field and node.op in ("eq", "ne", "in", "not_in"):
+            # Stage ids read by their titles: `is one of Sales-accepted lead or ...`.
+            value = ([_stage_title(spec, v) for v in value] if isinstance(value, list)
+                     else _stage_title(spec, value))
+        return _phrase(field_label(spec, node.field), node.op, value, field_type)
     if isinstance(node, ScoreCondition):
         return _phrase(score_label(spec, node.score), node.op, node.value)
     if isinstance(node, DefinitionCondition):
@@ -166,10 +172,19 @@ def describe_inline(node: Condition, spec: AgreementSpec) -> str:
         word = " and " if isinstance(node, AllCondition) else " or "
         parts = [describe_inline(c, spec) for c in (node.all if isinstance(node, AllCondition)
                                                      else node.any)]
-        return "(" + word.join(parts) + ")" if len(parts) > 1 else parts[0]
+        if len(parts) == 1:
+            return parts[0]
+        # One sentence: only its first word keeps a capital (`… and is an ICP fit`).
+        return "(" + word.join([parts[0], *map(_lower_inner, parts[1:])]) + ")"
     if isinstance(node, NotCondition):
-        return "not " + _lower_first(describe_inline(node.not_, spec))
+        return "not " + _lower_inner(describe_inline(node.not_, spec))
     return describe(node, spec)
+
+
+def _lower_inner(text: str) -> str:
+    """`_lower_first` past any opening parentheses: `(Industry is …` → `(industry is …`."""
+    stripped = text.lstrip("(")
+    return text[:len(text) - len(stripped)] + _lower_first(stripped)
 
 
 def describe_tree(node: Condition, spec: AgreementSpec, depth: int = 0) -> list[tuple[int, str]]:
@@ -271,6 +286,12 @@ def calendar_label(spec: AgreementSpec, name: str | None) -> str:
     return calendar.title if calendar is not None and calendar.title else humanize(name)
 
 
+def _stage_title(spec: AgreementSpec, value: Any) -> Any:
+    """A recorded stage value by its stage's title; a value no stage has, as written."""
+    stage = spec.stage(value) if isinstance(value, str) else None
+    return stage.title if stage is not None and stage.title else value
+
+
 def stage_label(spec: AgreementSpec, stage_id: str) -> str:
     stage = spec.stage(stage_id)
     return stage.title if stage is not None and stage.title else humanize(stage_id)
@@ -354,8 +375,12 @@ def describe_service_level(level: ServiceLevel, spec: AgreementSpec) -> str:
             f"“{field_label(spec, level.start)}” to {fields_text(spec, level.stop)}")
     if level.calendar is not None:
         text += f" ({calendar_label(spec, level.calendar)})"
-    if level.applies_when is not None:
-        text += f", for leads where {_lower_first(describe_inline(level.applies_when, spec))}"
+    applies = level.applies_when
+    if isinstance(applies, DefinitionCondition):  # not `for leads where is an MQL`
+        label = with_article(definition_label(spec, applies.definition))
+        text += f", for every lead that is {label}"
+    elif applies is not None:
+        text += f", for leads where {_lower_first(describe_inline(applies, spec))}"
     if level.warn_at is not None:
         text += f", at risk from {percent_text(level.warn_at)} of the allowance"
     if level.on_breach is not None:

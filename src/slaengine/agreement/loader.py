@@ -221,10 +221,17 @@ def parse_yaml(text: str, file: str) -> LoadedFile:
             problem = f"this {opened.replace('scalar', 'value')} is never closed"
         if exc.context and problem.startswith("but "):
             problem = f"{exc.context}, {problem}"
+        # PyYAML quotes tokens the Python way ('}'); show them as the rest of our messages do.
+        problem = re.sub(r"'([^']*)'", r"`\1`", problem).replace("but got", "but found")
+        hint = "check indentation and quoting around this point"
+        if "`\\t`" in problem or "\t" in problem:
+            problem = "a tab is used to indent; YAML indents with spaces only"
+            hint = "replace the tab at the start of this line with spaces"
+        elif re.search(r"`[\]\[{}]`", problem):
+            hint = "check the brackets on this line: every `[` needs a `]`, every `{` a `}`"
         loc = _loc(file, mark) if mark is not None else Location(file)
         return LoadedFile(Path(file), None, builder.source, [error(
-            "yaml-syntax", f"invalid YAML: {problem}", loc,
-            "check indentation and quoting around this point")])
+            "yaml-syntax", f"invalid YAML: {problem}", loc, hint)])
     except yaml.YAMLError as exc:
         return LoadedFile(Path(file), None, builder.source, [error(
             "yaml-syntax", f"invalid YAML: {exc}", Location(file, 1, 1))])

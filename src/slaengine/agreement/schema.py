@@ -1,4 +1,4 @@
-"""JSON Schemas generated from the models: one per kind of file, draft-07 for editors.
+"""JSON Schemas generated from the models: one per kind of file, JSON Schema 2020-12.
 
 The models are the source of truth; `schema/*.schema.json` are committed copies
 that a test keeps in sync (`slaengine schema --write` regenerates them).
@@ -18,7 +18,7 @@ from pydantic_core import core_schema
 from .models import REQUIRED_SECTIONS, AgreementSpec, Review, TestSuite
 from .models.sections import FieldSpec
 
-DRAFT_07 = "http://json-schema.org/draft-07/schema#"
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 SCHEMA_FILES = {
     "agreement": "agreement.schema.json",
     "review": "review.schema.json",
@@ -43,22 +43,15 @@ class _AgreementSchema(GenerateJsonSchema):
         return result
 
 
-def _to_draft_07(node: Any) -> Any:
-    """Rewrite the few 2020-12 keywords pydantic emits into their draft-07 spelling."""
+def _tidy(node: Any) -> Any:
+    """pydantic's output, with noise removed and id-keyed mappings said with propertyNames."""
     if isinstance(node, dict):
         out: dict[str, Any] = {}
         for key, value in node.items():
-            if key == "$ref" and isinstance(value, str):
-                out[key] = value.replace("#/$defs/", "#/definitions/")
-            elif key == "prefixItems":
-                out["items"] = _to_draft_07(value)
-            elif key == "$defs":
-                out["definitions"] = _to_draft_07(value)
-            elif key == "title" and isinstance(value, str) and not isinstance(
+            if key == "title" and isinstance(value, str) and not isinstance(
                     node.get("properties"), dict):
                 continue  # generated titles of plain values only add noise in editors
-            else:
-                out[key] = _to_draft_07(value)
+            out[key] = _tidy(value)
         patterns = out.pop("patternProperties", None)
         if isinstance(patterns, dict) and len(patterns) == 1:
             # Keys are ids: say so with propertyNames, so a bad key is an error, not ignored.
@@ -67,19 +60,16 @@ def _to_draft_07(node: Any) -> Any:
             out["additionalProperties"] = value_schema
         elif patterns is not None:
             out["patternProperties"] = patterns
-        if "items" in out and isinstance(out["items"], list):
-            out.setdefault("minItems", len(out["items"]))
-            out.setdefault("maxItems", len(out["items"]))
         return out
     if isinstance(node, list):
-        return [_to_draft_07(v) for v in node]
+        return [_tidy(v) for v in node]
     return node
 
 
 def _model_schema(model: type[BaseModel], title: str) -> dict[str, Any]:
     raw = model.model_json_schema(schema_generator=_AgreementSchema, mode="validation")
-    schema: dict[str, Any] = {"$schema": DRAFT_07, "title": title}
-    schema.update(_to_draft_07(raw))
+    schema: dict[str, Any] = {"$schema": DRAFT_2020_12, "title": title}
+    schema.update(_tidy(raw))
     schema["title"] = title
     return schema
 
@@ -136,7 +126,7 @@ def lead_schema(fields: dict[str, FieldSpec], title: str = "lead record") -> dic
             prop["description"] = spec.description
         properties[name] = prop
     required = [n for n, s in fields.items() if s.key or s.required]
-    return {"$schema": DRAFT_07, "title": title, "type": "object",
+    return {"$schema": DRAFT_2020_12, "title": title, "type": "object",
             "properties": properties, "required": required}
 
 

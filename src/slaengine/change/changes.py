@@ -33,6 +33,7 @@ from ..agreement.models.conditions import (
     children,
 )
 from ..agreement.models.sections import WEEKDAYS
+from ..agreement.phrases import structured_text
 
 Kind = Literal["added", "removed", "changed"]
 Severity = Literal["narrows", "widens", "tightens", "loosens", "neutral"]
@@ -103,12 +104,18 @@ def same(a: Any, b: Any) -> bool:
     return json.dumps(plain(a), sort_keys=True) == json.dumps(plain(b), sort_keys=True)
 
 
-def text_of(value: Any) -> str:
+def text_of(value: Any, spec: AgreementSpec | None = None) -> str:
+    """A value of either version in words (conditions described, never JSON)."""
     if value is None:
         return "none"
-    if isinstance(value, BaseModel | dict):
-        return json.dumps(plain(value), ensure_ascii=False, sort_keys=True)
+    if isinstance(value, BaseModel | dict) or (
+            isinstance(value, list) and any(isinstance(v, BaseModel | dict) for v in value)):
+        return structured_text(plain(value), spec)
     return value_text(value)
+
+
+def text_of_in(spec: AgreementSpec, value: Any) -> str:
+    return text_of(value, spec)
 
 
 def _line(kind: Kind, section: str, subject: str, aspect: str, before: str | None,
@@ -228,8 +235,9 @@ class Differ:
         aspect = " ".join(humanize(part).lower() for part in inside.split(".")
                           if not part.isdigit())
         kind: Kind = "added" if old is None else "removed" if new is None else "changed"
-        self.add(kind, section, key, path, subject, aspect, None if old is None else text_of(old),
-                 None if new is None else text_of(new),
+        self.add(kind, section, key, path, subject, aspect,
+                 None if old is None else text_of(old, self.b),
+                 None if new is None else text_of(new, self.a),
                  editorial=path.rsplit(".", 1)[-1] in EDITORIAL)
 
     def attributes(self, section: str, key: str, path: str, subject: str, old: BaseModel,
@@ -272,7 +280,7 @@ class Differ:
                 compare(key, label(self.a, key), old[key], new[key])
 
     def said(self, section: str, key: str, subject: str, aspect: str,
-             word: Callable[[AgreementSpec, Any], str] = lambda spec, value: text_of(value),
+             word: Callable[[AgreementSpec, Any], str] = text_of_in,
              severity: Severity | Callable[[Any, Any], Severity] = "neutral",
              ) -> Callable[[Any, Any, str], None]:
         """How one attribute's change reads: `subject: aspect <before> → <after>`."""

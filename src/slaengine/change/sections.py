@@ -85,7 +85,7 @@ def _top(d: Differ, name: str) -> None:
     elif name in ("agreement", "description"):
         before, after = _quoted(old), _quoted(new)
     else:
-        before, after = text_of(old), text_of(new)
+        before, after = text_of(old, d.b), text_of(new, d.a)
         severity = "tightens" if name == "timezone" else "neutral"
     d.add("changed", "agreement", name, name, "Agreement", TOP_LEVEL[name], before, after, severity,
           editorial=name in EDITORIAL)

@@ -52,16 +52,19 @@ def _tz(report: CheckReport) -> tzinfo:
 
 
 def when(moment: datetime, report: CheckReport) -> str:
-    """`Mon 23 Nov 17:30` in the agreement's timezone; the year too when it is not now's."""
-    tz = _tz(report)
-    local = moment.astimezone(tz)
-    year = f" {local.year}" if local.year != report.now.astimezone(tz).year else ""
-    return f"{local:%a} {local.day} {local:%b}{year} {local:%H:%M}"
+    """`Mon 23 Nov 2026 17:30` in the agreement's timezone, always with the year."""
+    local = moment.astimezone(_tz(report))
+    return f"{local:%a} {local.day} {local:%b %Y %H:%M}"
 
 
 def now_text(report: CheckReport) -> str:
     local = report.now.astimezone(_tz(report))
     return f"{local:%a} {local.day} {local:%b %Y %H:%M} {report.timezone}"
+
+
+def owner_title(report: CheckReport, level: LevelReport) -> str:
+    """The owning party's title (`Sales`), not its id."""
+    return next((g.title for g in report.owners if g.party == level.owner), level.owner)
 
 
 def attainment_text(level: LevelReport) -> str:
@@ -169,7 +172,8 @@ def render_text(report: CheckReport) -> str:
     if (line := more(len(report.credits), report.credits_total)):
         out.append(f"  {line}")
     out += ["", "SLA attainment (met / (met + breached))"]
-    rows = [[level.name, level.owner, *(f"{level.counts[s]:,}" for s in STATUSES),
+    rows = [[level.title, owner_title(report, level),
+             *(f"{level.counts[s]:,}" for s in STATUSES),
              attainment_text(level)] for level in report.service_levels.values()]
     out += aligned_rows(["Service level", "Owner", *STATUS_HEADERS, "Attainment"], rows, "  ",
                     right=range(2, 9))
@@ -248,7 +252,7 @@ def render_markdown(report: CheckReport) -> str:
     out += _md_more(len(report.credits), report.credits_total)
     out += ["", "## SLA attainment", "",
             *markdown_table(["Service level", "Owner", *STATUS_HEADERS, "Attainment"],
-                       [[f"{markdown_cell(level.title)} (`{level.name}`)", level.owner,
+                       [[markdown_cell(level.title), markdown_cell(owner_title(report, level)),
                          *(f"{level.counts[s]:,}" for s in STATUSES), attainment_text(level)]
                         for level in report.service_levels.values()], right=range(2, 9)),
             "", "_Attainment is met / (met + breached); breached includes clocks still running "

@@ -13,6 +13,7 @@ from typing import Any, BinaryIO
 import click
 import orjson
 
+from ..agreement.describe import allowance_text, party_label, score_label, stage_label
 from ..agreement.diagnostics import AgreementError, UsageError
 from ..api import Agreement, load_agreement
 from ..evaluate.coerce import error_text, load_mapping
@@ -21,6 +22,7 @@ from ..evaluate.evaluator import Engine
 from ..evaluate.leads import RawRecord, detect_format, file_size, read_leads
 from ..evaluate.records import WRITERS, Tally
 from ..evaluate.testing import run_tests
+from ..reports.weekly import business_time_text
 from .parallel import auto_jobs, can_fork, evaluate_parallel
 
 agreement_option = click.option(
@@ -134,15 +136,19 @@ class Progress:
 @click.option("--jobs", "jobs_text", metavar="N|auto", default="auto", show_default=True,
               help="Processes for a JSON Lines file to JSON Lines output; `auto` uses every "
                    "core for a file over 8 MB. The output is the same, in input order.")
+@click.option("--fail-on", "fail_on", type=click.Choice(["errors", "never"]), default="errors",
+              show_default=True,
+              help="Exit 1 when a record has errors (`errors`), or exit 0 anyway (`never`): "
+                   "the errors are still written with each record and counted on stderr.")
 def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None, fmt: str,
                      explain: bool, engine_name: str, mapping_file: Path | None,
-                     jobs_text: str) -> None:
+                     jobs_text: str, fail_on: str) -> None:
     """Classify, score and place every lead of a file; one output record per input record."""
     now = parse_now(now_text)
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file)
     if engine_name == "duckdb":
-        _evaluate_with_duckdb(engine, leads_path, now, fmt, explain)
+        _evaluate_with_duckdb(engine, leads_path, now, fmt, explain, fail_on)
     path = Path(leads_path)
     size = file_size(path) if leads_path != "-" else None
     jobs = parse_jobs(jobs_text, size)
@@ -164,11 +170,11 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
                        else engine.records(records, now))
             WRITERS[fmt](tally.count(results), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
-    sys.exit(1 if tally.with_errors else 0)
+    sys.exit(1 if tally.with_errors and fail_on == "errors" else 0)
 
 
 def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: str,
-                          explain: bool) -> None:
+                          explain: bool, fail_on: str) -> None:
     """The same records, computed by DuckDB from the compiled SQL (`slaengine.sql.duckdb`)."""
     if explain:
         raise UsageError("--explain needs --engine python (explanations interpret the "
@@ -190,7 +196,7 @@ def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: s
         else:
             WRITERS[fmt](tally.count(run.records()), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
-    sys.exit(1 if tally.with_errors else 0)
+    sys.exit(1 if tally.with_errors and fail_on == "errors" else 0)
 
 
 def parse_jobs(text: str, size: int | None) -> int:
@@ -256,12 +262,16 @@ def explain_text(decision: Decision, definitions: list[str]) -> str:
     local_now = decision.now.astimezone(engine.tz).isoformat(sep=" ", timespec="minutes")
     lines = [f"Lead {decision.id if decision.id is not None else '(no id)'} · agreement "
              f"{engine.version} ({engine.digest[:19]}…) · now {local_now} {engine.spec.timezone}"]
-    lines.append(f"Stage: {decision.stage or 'none'}"
-                 + (f" (owner: {decision.owner})" if decision.owner else ""))
+    spec = engine.spec
+    stage = f"{stage_label(spec, decision.stage)} [{decision.stage}]" if decision.stage else "none"
+    lines.append(f"Stage: {stage}"
+                 + (f" (owner: {party_label(spec, decision.owner)})" if decision.owner else ""))
     for name, score in decision.scores.items():
-        lines.append(f"Score {name}: {score.value:g}" + (f" ({score.band})" if score.band else ""))
+        lines.append(f"{score_label(spec, name)} [{name}]: {score.value:g}"
+                     + (f" ({score.band})" if score.band else ""))
     lines.extend(f"Violation [{v.code}]: {v.message}" for v in decision.violations)
     lines.extend(f"Error: {error_text(e.to_json())}" for e in decision.errors)
+    lines.extend(_service_level_lines(decision))
     for name in definitions:
         lines.append("")
         result = decision.explanation(name)
@@ -269,6 +279,33 @@ def explain_text(decision: Decision, definitions: list[str]) -> str:
         lines.append(f"{'✓' if result.matched else '✗'} {title} [{name}]")
         lines.extend("  " + node.line() for node in result.flatten())
     return "\n".join(lines)
+
+
+def _service_level_lines(decision: Decision) -> list[str]:
+    """Every service level's clock for the lead: status, due time and time elapsed."""
+    engine = decision.engine
+    levels = engine.spec.service_levels
+    if not levels:
+        return []
+    lines = ["", "Service levels:"]
+    for name, clock in decision.service_levels.items():
+        level = levels[name]
+        business = level.calendar is not None
+        parts = [_STATUS_WORDS.get(clock.status, clock.status)]
+        if clock.due_at is not None:
+            due = clock.due_at.astimezone(engine.tz)
+            parts.append(f"due {due:%a} {due.day} {due:%b %Y %H:%M}")
+        if clock.elapsed is not None:
+            spent = business_time_text(clock.elapsed.total_seconds())
+            parts.append(f"{spent} {'of business time ' if business else ''}elapsed")
+        allowance = allowance_text(level.within, business)
+        lines.append(f"  {level.title} [{name}], {allowance}: " + " · ".join(parts))
+    return lines
+
+
+_STATUS_WORDS = {"not_applicable": "does not apply", "not_started": "not started",
+                 "running": "running", "at_risk": "at risk", "met": "met",
+                 "breached": "breached"}
 
 
 @click.command("explain")

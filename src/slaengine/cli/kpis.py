@@ -27,6 +27,7 @@ from ..agreement.describe import target_text
 from ..agreement.diagnostics import UsageError
 from ..evaluate.leads import file_size, read_leads
 from ..kpis import KpiReport, KpiResult, KpiValue, ScoreCalibration, compute_kpis, parse_period
+from ..kpis.headline import DEFAULT_MIN_LEADS, Headline, headline
 from .check import aligned_rows, markdown_cell, markdown_table, plural, short_digest
 from .evaluate import (
     Progress,
@@ -82,7 +83,7 @@ def notes(result: KpiResult, report: KpiReport) -> list[str]:
     kpi = result.kpi
     if not result.period_applied and report.period is not None:
         out.append(f"no cohort: over all leads, not only {report.period.key}")
-    if result.immature:
+    if result.immature and report.period is None:
         words = kpi.maturity.words() if kpi.maturity else ""
         out.append(f"{plural(result.immature, 'lead')} younger than {words} not counted yet")
     if result.invalid:
@@ -133,18 +134,73 @@ def value_line(result: KpiResult, strong: str = "") -> str:
     return f"{value} {MARKS[result.met]} {basis_text(result)}"
 
 
-def summary_row(result: KpiResult) -> list[str]:
-    scope = "" if result.period_applied else " (all leads: no cohort)"
+def headline_of(result: KpiResult, report: KpiReport, min_leads: int) -> Headline:
+    return headline(result, report.now, ZoneInfo(report.timezone), report.period, min_leads)
+
+
+def mark_text(head: Headline) -> str:
+    return "too few leads" if head.too_few else MARKS[head.met]
+
+
+def trend_text(head: Headline, unit: str | None) -> str:
+    """`↑ from 4 (2026-09)`: the headline period against the one before it."""
+    if head.previous is None:
+        return ""
+    key, before = head.previous
+    if before is None or head.value is None:
+        return ""
+    if head.value == before:
+        return f"unchanged from {key}"
+    arrow = "↑" if head.value > before else "↓"
+    return f"{arrow} from {number_text(before, unit)} ({key})"
+
+
+def scope_text(head: Headline, result: KpiResult, report: KpiReport) -> str:
+    if head.scope == "all leads":
+        return "all leads" if result.period_applied else "all leads (no cohort)"
+    if report.period is not None:
+        return head.scope + ("" if head.complete else " (not complete)")
+    return f"{head.scope}, the latest complete {result.kpi.period}"
+
+
+def summary_row(result: KpiResult, report: KpiReport, min_leads: int) -> list[str]:
+    head = headline_of(result, report, min_leads)
     target = target_text(result.target, result.unit) if result.target else "—"
-    return [f"{result.title} [{result.id}]{scope}", target,
-            number_text(result.value, result.unit), MARKS[result.met], f"{result.leads:,}"]
+    return [f"{result.title} [{result.id}]", target, scope_text(head, result, report),
+            number_text(head.value, result.unit), mark_text(head), f"{head.measured:,}",
+            trend_text(head, result.unit)]
 
 
-def header_lines(report: KpiReport) -> list[str]:
+def headline_lines(result: KpiResult, report: KpiReport, min_leads: int) -> list[str]:
+    """The headline in a sentence, and the all-periods figure beside it when it differs."""
+    head = headline_of(result, report, min_leads)
+    trend = trend_text(head, result.unit)
+    if head.value is None:
+        verdict = "(no lead to measure)" if head.measured == 0 else "–"
+    elif head.too_few:
+        verdict = (f"on {plural(head.measured, 'lead')}: too few to judge "
+                   f"(fewer than {min_leads})")
+    else:
+        verdict = f"{MARKS[head.met]} on {plural(head.measured, 'lead')}"
+    first = (f"{scope_text(head, result, report)}: {number_text(head.value, result.unit)} "
+             f"{verdict}" + (f" · {trend}" if trend else ""))
+    if head.scope == "all leads":
+        return [f"{target_line(result)} · {first}"]
+    lines = [f"{target_line(result)} · {first}"]
+    if report.period is None:
+        lines.append(f"All periods together: {value_line(result)}")
+    elif not head.complete:
+        lines.append(f"{head.scope} is not complete yet: the figure can still change")
+    return lines
+
+
+def header_lines(report: KpiReport, min_leads: int = DEFAULT_MIN_LEADS) -> list[str]:
     local = report.now.astimezone(ZoneInfo(report.timezone))
     lines = [f"Now {local:%a} {local.day} {local:%b %Y %H:%M} {report.timezone} · "
              f"{plural(report.records, 'lead')} read, {report.with_errors:,} with errors "
-             f"({report.unreadable:,} unreadable)"]
+             f"({report.unreadable:,} unreadable)",
+             "A KPI with a period is headlined by its latest complete period; rates and "
+             f"averages on fewer than {min_leads} leads are not judged"]
     if report.period is not None:
         lines.append(f"Period {report.period.key}: only leads whose cohort falls in it")
     return lines
@@ -179,20 +235,22 @@ def calibration_lines(calibration: ScoreCalibration, report: KpiReport) -> list[
 
 
 BAND_HEADERS = ["Band", "Leads", "Converted", "Actual", "Expected", "Difference", ""]
-SUMMARY_HEADERS = ["KPI", "Target", "Value", "Met", "Leads"]
+SUMMARY_HEADERS = ["KPI", "Target", "Headline period", "Value", "Met", "Leads", "Trend"]
 
 
 # ---------------------------------------------------------------- table (terminal)
 
-def render_table(report: KpiReport, calibration: bool = False) -> str:
+def render_table(report: KpiReport, calibration: bool = False,
+                 min_leads: int = DEFAULT_MIN_LEADS) -> str:
     out = [f"KPIs · {report.agreement} {report.version} ({short_digest(report.digest)})",
-           *header_lines(report), ""]
-    out += aligned_rows(SUMMARY_HEADERS, [summary_row(r) for r in report.kpis.values()], "",
-                    right=[2, 4])
+           *header_lines(report, min_leads), ""]
+    out += aligned_rows(SUMMARY_HEADERS,
+                        [summary_row(r, report, min_leads) for r in report.kpis.values()], "",
+                        right=[3, 5])
     for result in report.kpis.values():
         owners = f" · owners: {', '.join(result.kpi.owners)}" if result.kpi.owners else ""
         out += ["", f"{result.title} [{result.id}]{owners}", f"  {result.formula}",
-                f"  {target_line(result)} · {value_line(result)}"]
+                *(f"  {line}" for line in headline_lines(result, report, min_leads))]
         out += [f"  Note: {note}" for note in notes(result, report)]
         if result.by_period:
             out += ["", *aligned_rows(["Period", "Value", "Met", "Leads", "Note"],
@@ -212,17 +270,20 @@ def render_table(report: KpiReport, calibration: bool = False) -> str:
 
 # ---------------------------------------------------------------- markdown
 
-def render_markdown(report: KpiReport, calibration: bool = False) -> str:
+def render_markdown(report: KpiReport, calibration: bool = False,
+                    min_leads: int = DEFAULT_MIN_LEADS) -> str:
     out = [f"# KPIs: {markdown_cell(report.agreement)} {report.version}", "",
            f"Agreement digest `{short_digest(report.digest)}` · " + " · ".join(
-               header_lines(report)), "",
-           *markdown_table(SUMMARY_HEADERS, [summary_row(r) for r in report.kpis.values()],
-                      right=[2, 4])]
+               header_lines(report, min_leads)), "",
+           *markdown_table(SUMMARY_HEADERS,
+                           [[markdown_cell(c) for c in summary_row(r, report, min_leads)]
+                            for r in report.kpis.values()], right=[3, 5])]
     for result in report.kpis.values():
-        owners = f" · owners: {', '.join(result.kpi.owners)}" if result.kpi.owners else ""
         out += ["", f"## {markdown_cell(result.title)} (`{result.id}`)", "",
                 f"_{markdown_cell(result.formula)}_",
-                "", f"{target_line(result)} · {value_line(result, '**')}{owners}"]
+                "", *(f"- {markdown_cell(line)}"
+                      for line in headline_lines(result, report, min_leads)),
+                *([f"- Owners: {', '.join(result.kpi.owners)}"] if result.kpi.owners else [])]
         if notes(result, report):
             out += ["", *(f"- {note}" for note in notes(result, report))]
         if result.by_period:
@@ -245,11 +306,13 @@ def render_markdown(report: KpiReport, calibration: bool = False) -> str:
 
 # ---------------------------------------------------------------- json
 
-def render_json(report: KpiReport, calibration: bool = False) -> str:
+def render_json(report: KpiReport, calibration: bool = False,
+                min_leads: int = DEFAULT_MIN_LEADS) -> str:
     return orjson.dumps(report.to_json(calibration), option=orjson.OPT_INDENT_2).decode()
 
 
-RENDERERS: dict[str, Callable[[KpiReport, bool], str]] = {
+# Each takes the report, whether to add the calibration, and the minimum leads to judge on.
+RENDERERS: dict[str, Callable[..., str]] = {
     "json": render_json, "table": render_table, "markdown": render_markdown}
 
 
@@ -268,9 +331,12 @@ RENDERERS: dict[str, Callable[[KpiReport, bool], str]] = {
 @mapping_option
 @click.option("--engine", "engine_name", type=click.Choice(["python", "duckdb"]), default="python",
               show_default=True)
+@click.option("--min-leads", type=click.IntRange(min=1), default=DEFAULT_MIN_LEADS,
+              show_default=True,
+              help="Fewest leads a rate, average, median or attainment is judged on.")
 def kpis_command(leads_path: str, agreement_dir: Path, now_text: str | None,
                  period_text: str | None, fmt: str, calibration: bool,
-                 mapping_file: Path | None, engine_name: str) -> None:
+                 mapping_file: Path | None, engine_name: str, min_leads: int) -> None:
     """The shared KPIs with their targets, by period and group; optionally the calibration."""
     now = parse_now(now_text)
     agreement = open_agreement(agreement_dir)
@@ -294,7 +360,7 @@ def kpis_command(leads_path: str, agreement_dir: Path, now_text: str | None,
         records = progress.follow(read_leads(leads_path if stdin else Path(leads_path),
                                              on_open=progress.opened))
         report = compute_kpis(engine, records, now, period)
-    click.echo(RENDERERS[fmt](report, calibration))
+    click.echo(RENDERERS[fmt](report, calibration, min_leads))
     if fmt == "json":
         click.echo(f"{plural(report.records, 'record')}, {report.with_errors:,} with errors "
                    f"({report.unreadable:,} unreadable)", err=True)

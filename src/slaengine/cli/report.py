@@ -27,10 +27,18 @@ from ..agreement.describe import list_text
 from ..agreement.diagnostics import UsageError
 from ..evaluate.leads import RawRecord, read_leads
 from ..kpis import parse_period
+from ..kpis.headline import DEFAULT_MIN_LEADS
 from ..reports.monthly import NO_CODE, MonthlyReport, build_monthly, default_now
 from .check import markdown_cell, plural, short_digest
 from .evaluate import agreement_option, engine_for, mapping_option, open_agreement, parse_now
-from .kpis import BAND_HEADERS, MARKS, band_rows, number_text, target_text
+from .kpis import (
+    BAND_HEADERS,
+    band_rows,
+    headline_of,
+    mark_text,
+    number_text,
+    target_text,
+)
 from .kpis import notes as kpi_notes
 
 if TYPE_CHECKING:
@@ -129,10 +137,13 @@ def summary(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
     kpis = report.kpis
     rows = []
     for result in kpis.kpis.values():
-        note = "; ".join(kpi_notes(result, kpis))
+        # The month's row of the KPI, judged only on enough leads (as `kpis --period`).
+        head = headline_of(result, kpis, DEFAULT_MIN_LEADS)
+        note = "; ".join([*kpi_notes(result, kpis),
+                          *([] if head.complete else ["the month is not complete yet"])])
         rows.append([f"{result.title} (`{result.id}`)", target_text(result.target, result.unit),
-                     number_text(result.value, result.unit), MARKS[result.met],
-                     f"{result.leads:,}", note])
+                     number_text(head.value, result.unit), mark_text(head),
+                     f"{head.measured:,}", note])
     levels = []
     for name, counts in report.levels.items():
         title, owner = report.level_titles[name]

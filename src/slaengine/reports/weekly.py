@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Final, Literal
 
+from ..agreement.describe import allowance_text
 from ..evaluate.clocks import STATUSES, aware_utc, iso_utc, remaining_and_late
 from ..evaluate.coerce import error_text, jsonable
 from ..evaluate.decision import Decision
@@ -405,7 +406,9 @@ class CheckBuilder:
                 return AtRisk(lead_id, datetime.fromtimestamp(due, UTC), left)
 
             levels[name] = LevelReport(
-                name, model.title, model.owner, model.within.words(), escalate_to,
+                name, model.title, model.owner,
+                allowance_text(model.within, model.calendar is not None).removeprefix("within "),
+                escalate_to,
                 dict(level.counts),
                 tuple(map(breach, level.breached.sorted())),
                 tuple(map(at_risk, level.at_risk.sorted())),

@@ -30,6 +30,7 @@ from ..agreement.describe import (
 from ..agreement.digest import short_digest
 from ..agreement.models import AgreementSpec, Calibration, Definition, ServiceLevel
 from ..agreement.models.sections import WEEKDAYS
+from ..agreement.phrases import leads_where
 from .context import Site, criteria, field_ref, or_dash, references, relative
 from .markdown import Md, anchor, code, escape, ident, join, link, text_with_code
 from .mermaid import lifecycle_flowchart
@@ -68,6 +69,7 @@ def home(site: Site) -> Page:
         ("Glossary", "glossary.md", "every term, with a link to where it is defined"),
     ]
     return {
+        "in_force": escape(in_force_text(site, status)),
         "name": spec.agreement, "description": spec.description, "version": spec.version,
         "effective": "not set" if spec.effective is None else spec.effective.isoformat() + (
             " (not yet in force)" if spec.effective > site.today else ""),
@@ -83,6 +85,24 @@ def home(site: Site) -> Page:
         "contents": [{"link": link(title, href), "summary": summary}
                      for title, href, summary in counts],
     }
+
+
+def in_force_text(site: Site, status: Any) -> str:
+    """The agreement in force in three sentences: version and date, who approved it, next review."""
+    spec = site.spec
+    approvals = {a.party: a for a in status.latest.approvals} if status.latest else {}
+    effective = ("no effective date is set" if spec.effective is None
+                 else f"effective {spec.effective.isoformat()}" + (
+                     " (not yet in force)" if spec.effective > site.today else ""))
+    signed = [f"{approvals[pid].name} for {party_label(spec, pid)} on "
+              f"{approvals[pid].on.isoformat()}" if pid in approvals
+              else f"not yet by {party_label(spec, pid)} ({party.lead.name})"
+              for pid, party in spec.parties.items()]
+    approved = ("Approved by " + (", ".join(signed[:-1]) + " and " if len(signed) > 1 else "")
+                + signed[-1] + ".") if signed else "No party has approved it."
+    review = (f"Next review by {status.next_review.isoformat()}." if status.next_review
+              else "No review is scheduled.")
+    return f"version {spec.version}, {effective}. {approved} {review}"
 
 
 def _count(n: int, noun: str) -> str:
@@ -228,7 +248,7 @@ def service_levels(site: Site) -> Page:
             "stop": join([field_ref(spec, f) for f in level.stop], " or "),
             "several_stops": len(level.stop) > 1,
             "warn_at": percent_text(level.warn_at) if level.warn_at is not None else None,
-            "applies": text_with_code(mid_sentence(describe_inline(level.applies_when, spec)))
+            "applies": text_with_code(leads_where(level.applies_when, spec))
             if level.applies_when is not None else None,
             "escalate_to": breach.escalate_to if breach else None,
             "notify": join(list(breach.notify)) if breach and breach.notify else None,

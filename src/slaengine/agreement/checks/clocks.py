@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import zoneinfo
+from collections import Counter
 from collections.abc import Iterator
 from functools import cache
 
-from ..diagnostics import Diagnostic, error, warning
+from ..diagnostics import Diagnostic, Location, error, warning
 from ..loader import PathKey
-from ..models.common import Interval
+from ..models.common import Duration, Interval
+from ..models.sections import Calendar
 from .base import CheckContext
 
 
@@ -25,7 +28,16 @@ def timezone_exists(name: str) -> bool:
 def _timezone(ctx: CheckContext, name: str, path: PathKey) -> Iterator[Diagnostic]:
     if not timezone_exists(name):
         yield error("unknown-timezone", f"unknown timezone `{name}`", ctx.at(path),
-                    "use an IANA name such as `Europe/Amsterdam` or `America/New_York`")
+                    _timezone_hint(name))
+
+
+def _timezone_hint(name: str) -> str:
+    zones = sorted(zoneinfo.available_timezones())
+    city = [z for z in zones if z.lower().endswith("/" + name.strip().lower().replace(" ", "_"))]
+    close = city or difflib.get_close_matches(name, zones, n=1, cutoff=0.8)
+    if close:
+        return f"write `{close[0]}`"
+    return "use a region/city name such as `Europe/Amsterdam` or `America/New_York`"
 
 
 def overlapping(intervals: list[Interval]) -> Iterator[tuple[Interval, Interval]]:
@@ -85,10 +97,30 @@ def check_service_levels(ctx: CheckContext) -> Iterator[Diagnostic]:
             yield ctx.unknown("calendar", level.calendar, list(spec.calendars),
                               (*base, "calendar"))
         if level.within.unit in ("d", "w"):
-            hours = level.within.amount * (24 if level.within.unit == "d" else 168)
-            yield error("ambiguous-business-days",
-                        f"`within: {level.within}` on a business calendar is ambiguous: "
-                        f"{hours} business hours, or {level.within.amount} business "
-                        f"day{'s' if level.within.amount != 1 else ''}?", within_at,
-                        f"write `{hours}h` for business hours, or `{level.within.amount}bd` to be "
-                        "due at the close of that business day")
+            yield _ambiguous_days(level.within, spec.calendars.get(level.calendar), within_at)
+
+
+def _ambiguous_days(within: Duration, calendar: Calendar | None,
+                    at: Location | None) -> Diagnostic:
+    """`2d` on a business calendar: two business days, or 48 hours of business time?"""
+    days = within.amount * (1 if within.unit == "d" else 5)
+    lengths = Counter(sum(i.minutes for i in day) for day in (
+        calendar.hours.values() if calendar else []) if day)
+    # The most common day length; of equally common ones, the shortest.
+    minutes = min(lengths, key=lambda m: (-lengths[m], m)) if lengths else 8 * 60
+    total = days * minutes
+    business = f"{total // 60}h" if total % 60 == 0 else f"{total}m"
+    per_day = f"{minutes / 60:g}"
+    wall = within.amount * (24 if within.unit == "d" else 168)
+    return error("ambiguous-business-days",
+                 f"`within: {within}` is ambiguous on a business calendar: {days} business "
+                 f"day{'s' if days != 1 else ''}, or {wall} hours of business time?", at,
+                 f"write `{days}bd` to be due at the close of the {_ordinal(days)} business day, "
+                 f"or `{business}` for {days} business day{'s' if days != 1 else ''} of "
+                 f"{per_day} hours")
+
+
+def _ordinal(n: int) -> str:
+    words = ["first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+             "ninth", "tenth"]
+    return words[n - 1] if 1 <= n <= len(words) else f"{n}th"

@@ -29,7 +29,7 @@ def check_test_cases(ctx: CheckContext) -> Iterator[Diagnostic]:
             for name, label in expect.bands.items():
                 if name in bands and label is not None and label not in bands[name]:
                     yield ctx.unknown("band", label, bands[name], (*exp, "bands", name))
-            if expect.stage is not None and expect.stage not in ctx.stage_ids():
+            if expect.stage is not None and ctx.stage_ids() and expect.stage not in ctx.stage_ids():
                 yield ctx.unknown("stage", expect.stage, ctx.stage_ids(), (*exp, "stage"))
             if expect.owner is not None:
                 yield from ctx.party_ref(expect.owner, (*exp, "owner"))

@@ -10,6 +10,8 @@ from .base import CheckContext
 
 def check_stages(ctx: CheckContext) -> Iterator[Diagnostic]:
     spec = ctx.spec
+    if not spec.stages:
+        yield from _missing_stages(ctx)
     seen: dict[str, int] = {}
     for i, stage in enumerate(spec.stages):
         path = ("stages", i)
@@ -27,10 +29,24 @@ def check_stages(ctx: CheckContext) -> Iterator[Diagnostic]:
                               (*path, "requires"))
 
 
+def _missing_stages(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """No lifecycle at all: one error naming the section, not one per stage it would define."""
+    users = [what for what, used in (
+        ("dispositions", ctx.spec.dispositions), ("recycling rules", ctx.spec.recycle),
+        ("agreement tests", any(case.expect.stage for suite in ctx.tests
+                                for case in suite.cases))) if used]
+    if users:
+        yield error("missing-section",
+                    "the agreement has no `stages` section, but its "
+                    + (", ".join(users[:-1]) + " and " if len(users) > 1 else "") + users[-1]
+                    + " name stages", ctx.at(()),
+                    "restore lifecycle.yaml, or add `stages:` listing the stages in funnel order")
+
+
 def check_dispositions(ctx: CheckContext) -> Iterator[Diagnostic]:
     stages = ctx.stage_ids()
     for name, disposition in ctx.spec.dispositions.items():
-        if disposition.returns_to not in stages:
+        if stages and disposition.returns_to not in stages:
             yield ctx.unknown("stage", disposition.returns_to, stages,
                               ("dispositions", name, "returns_to"),
                               "a disposition returns the lead to one of the lifecycle stages")
@@ -46,7 +62,7 @@ def check_dispositions(ctx: CheckContext) -> Iterator[Diagnostic]:
 def check_recycling(ctx: CheckContext) -> Iterator[Diagnostic]:
     spec, stages = ctx.spec, ctx.stage_ids()
     for name, rule in spec.recycle.items():
-        if rule.returns_to not in stages:
+        if stages and rule.returns_to not in stages:
             yield ctx.unknown("stage", rule.returns_to, stages, ("recycle", name, "returns_to"),
                               "a recycled lead returns to one of the lifecycle stages")
     guarantee = spec.lead_guarantee

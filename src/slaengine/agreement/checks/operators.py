@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import date, datetime
 from typing import Any
 
+from .. import wording
 from ..describe import with_article
 from ..diagnostics import Diagnostic, did_you_mean, error, warning
 from ..loader import PathKey
@@ -98,7 +99,8 @@ def _field_operator(ctx: CheckContext, node: FieldCondition, path: PathKey,
             shown = f'"{item}"' if isinstance(item, str) else item
             kind = with_article(spec.type)
             yield error("value-type-mismatch",
-                        f"`{shown}` does not fit `{node.field}`, {kind} field ({detail})", item_at)
+                        f"`{shown}` does not fit `{node.field}`, {kind} field ({detail})", item_at,
+                        _literal_hint(spec.type, op, item))
             return
     if spec.enum is not None and op in ("eq", "ne", "in", "not_in", "contains"):
         for i, item in enumerate(values):
@@ -164,3 +166,14 @@ def check_fields(ctx: CheckContext) -> Iterator[Diagnostic]:
                     ctx.at(("fields", stage_field, "type")))
     elif declared is None and "stage_field" in ctx.spec.model_fields_set:
         yield from ctx.field_ref(stage_field, ("stage_field",))
+
+
+def _literal_hint(kind: str, op: str, item: Any) -> str | None:
+    """What to write instead of a value that does not fit the field's type."""
+    if kind == "boolean":
+        return wording.boolean_hint(op, item)
+    if kind in ("integer", "number") and isinstance(item, str):
+        return wording.number_hint(op, item).replace(f"`{op}: ", "`")
+    if kind == "string" and not isinstance(item, str):
+        return f'quote it: `"{item}"`'
+    return None

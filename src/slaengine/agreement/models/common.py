@@ -186,7 +186,9 @@ class Interval:
         if start > 24 * 60 or end > 24 * 60:
             raise ValueError(f"`{text}`: the latest time of day is 24:00")
         if end <= start:
-            raise ValueError(f"`{text}`: the interval must end after it starts")
+            hint = (f"\nhint: write `\"{_clock(end)}-{_clock(start)}\"`: the opening time "
+                    "comes first") if end < start else ""
+            raise ValueError(f"`{text}`: the interval must end after it starts{hint}")
         return cls(start, end)
 
     @property

@@ -270,7 +270,8 @@ class DurationMeasure(StrictModel):
 class Percentile(StrictModel):
     """The p-th percentile of a field, or of a duration."""
 
-    p: Annotated[int | float, Field(gt=0, lt=100)]
+    # Each type carries the bounds: on the union they would become non-keywords `gt`/`lt`.
+    p: Annotated[int, Field(gt=0, lt=100)] | Annotated[float, Field(gt=0, lt=100)]
     field: FieldName | None = None
     duration: DurationMeasure | None = None
 
@@ -308,7 +309,8 @@ class Kpi(StrictModel):
     title: Text
     description: str | None = None
     owners: list[Identifier] = []
-    count: Literal[True] | None = None
+    # `count: <condition>` is short for `count: true` with that condition under `where:`.
+    count: Literal[True] | Condition | None = None
     ratio: Ratio | None = None
     sum: FieldName | None = None
     average: FieldName | None = None
@@ -323,6 +325,16 @@ class Kpi(StrictModel):
     maturity: DurationText | None = None
     target: Target | None = None
     unit: str | None = None  # how the value reads: `%`, `days`, `EUR`
+
+    @model_validator(mode="before")
+    @classmethod
+    def _count_short_form(cls, data: Any) -> Any:
+        """`count: {field: mql_at, exists: true}` → `count: true` + `where:` (both if given)."""
+        if isinstance(data, dict) and isinstance(data.get("count"), dict):
+            condition, where = data["count"], data.get("where")
+            data = {**data, "count": True,
+                    "where": condition if where is None else {"all": [where, condition]}}
+        return data
 
     @model_validator(mode="after")
     def _one_measure(self) -> Kpi:
