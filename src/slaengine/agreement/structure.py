@@ -22,6 +22,7 @@ from .diagnostics import Diagnostic, did_you_mean, error
 from .loader import LoadedAgreement, PathKey
 from .models import REQUIRED_SECTIONS, AgreementSpec, Review, TestSuite
 from .models.common import DURATION_PATTERN, FIELD_PATTERN, IDENTIFIER_PATTERN, INTERVAL_PATTERN
+from .models.keys import PUBLIC_KEY_PATTERN
 from .models.review import DIGEST_PATTERN
 from .schema import agreement_schema, review_schema, test_schema
 
@@ -82,6 +83,8 @@ _PATTERN_MESSAGES = {
     FIELD_PATTERN: ("is not a valid field name", "use letters, digits and `_`, e.g. `mql_at`"),
     INTERVAL_PATTERN: ("is not a time interval", "write opening hours as `09:00-17:30`"),
     DIGEST_PATTERN: ("is not a digest", "copy the digest `slaengine review status` prints"),
+    PUBLIC_KEY_PATTERN: ("is not an OpenSSH public key",
+                         "copy the one line of the `.pub` file, e.g. `ssh-ed25519 AAAA... name`"),
 }
 
 

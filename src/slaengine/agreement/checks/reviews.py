@@ -10,6 +10,7 @@ from datetime import date
 from ..diagnostics import Diagnostic, error, warning
 from ..digest import short_digest
 from ..models import Review
+from ..models.keys import parse_public_key
 from .base import CheckContext
 
 # The grammar published at semver.org, verbatim.
@@ -42,6 +43,29 @@ def latest_approved(reviews: list[Review], parties: list[str]) -> tuple[int, Rev
 
 def next_review_due(review: Review, every_months: int) -> date:
     return review.next_review or add_months(review.date, every_months)
+
+
+def check_keys(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Each registered signing key parses, and belongs to one party only."""
+    owners: dict[bytes, str] = {}
+    for name, party in ctx.spec.parties.items():
+        for i, text in enumerate(party.lead.keys):
+            path = ("parties", name, "lead", "keys", i)
+            try:
+                key = parse_public_key(text)
+            except ValueError as problem:
+                yield error("invalid-key", f"the key of `{name}`'s lead is not an OpenSSH "
+                            f"public key: {problem}", ctx.at(path),
+                            "copy the one line of the `.pub` file (`ssh-keygen -y -f KEY` "
+                            "prints it)")
+                continue
+            other = owners.get(key.blob)
+            if other is not None:
+                yield error("duplicate-key",
+                            f"key {key.fingerprint} is registered for `{other}`"
+                            + (" twice" if other == name else f" and for `{name}`"),
+                            ctx.at(path), "each lead signs with keys of their own")
+            owners.setdefault(key.blob, name)
 
 
 def check_versions(ctx: CheckContext) -> Iterator[Diagnostic]:
