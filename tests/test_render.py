@@ -171,7 +171,7 @@ def test_home_names_version_approvals_and_next_review(example: Agreement,
     latest = example.reviews[-1]
     for approval in latest.approvals:
         lead = example.spec.parties[approval.party].lead
-        assert lead.name in home and approval.on.isoformat() in home
+        assert lead.name in home and approval.day.isoformat() in home
     assert f"Next review: {latest.next_review}" in home
     assert "Review overdue" not in home
 

@@ -288,7 +288,7 @@ class Status:
                 return None
             return {"date": review.date.isoformat(), "version": review.version,
                     "kind": review.kind, "digest": review.digest,
-                    "approvals": [{"party": a.party, "name": a.name, "on": a.on.isoformat()}
+                    "approvals": [{"party": a.party, "name": a.name, "on": a.day.isoformat()}
                                   for a in review.approvals],
                     "missing": self.missing(review)}
 

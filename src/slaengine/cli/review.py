@@ -73,7 +73,7 @@ def new_command(agreement_dir: Path, kind: str | None, today: str | None,
 
 
 def _approvals(review: Review) -> str:
-    return " and ".join(f"{a.name} ({a.party}) on {a.on}" for a in review.approvals) or "nobody"
+    return " and ".join(f"{a.name} ({a.party}) on {a.day}" for a in review.approvals) or "nobody"
 
 
 def status_text(status: Status, required: bool) -> str:

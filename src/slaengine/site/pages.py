@@ -50,7 +50,7 @@ def home(site: Site) -> Page:
     spec, status = site.spec, review_status(site)
     approvals = {a.party: a for a in status.latest.approvals} if status.latest else {}
     leads = [{"party": party_label(spec, pid), "lead": describe_person(party.lead),
-              "approved": approvals[pid].on.isoformat() if pid in approvals
+              "approved": approvals[pid].day.isoformat() if pid in approvals
               else "not yet approved"} for pid, party in spec.parties.items()]
     approved = status.approved
     counts = [
@@ -71,7 +71,7 @@ def home(site: Site) -> Page:
         "name": spec.agreement, "description": spec.description, "version": spec.version,
         "effective": "not set" if spec.effective is None else spec.effective.isoformat() + (
             " (not yet in force)" if spec.effective > site.today else ""),
-        "approved": (f"{max(a.on for a in approved.approvals).isoformat()} "
+        "approved": (f"{max(a.day for a in approved.approvals).isoformat()} "
                      f"(version {approved.version}, {approved.kind} review of "
                      f"{approved.date.isoformat()})") if approved and approved.approvals
         else "never",
@@ -327,7 +327,7 @@ def reviews(site: Site) -> Page:
             "anchor": ident(f"review-{review.date.isoformat()}"), "date": review.date.isoformat(),
             "kind": review.kind, "version": review.version, "summary": review.summary,
             "approvals": [{"party": party_label(spec, a.party), "name": a.name,
-                           "on": a.on.isoformat(), "note": a.note} for a in review.approvals],
+                           "on": a.day.isoformat(), "note": a.note} for a in review.approvals],
             "missing": [party_label(spec, p) for p in spec.parties if p not in signed],
             "changes": review.changes, "actions": actions,
             "computed": site.review_changes.get(review.date.isoformat()),

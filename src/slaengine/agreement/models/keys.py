@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -33,7 +33,7 @@ class PublicKey:
 
     type: str
     blob: bytes
-    comment: str
+    comment: str = field(default="", compare=False)
 
     @property
     def fingerprint(self) -> str:
