@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -26,3 +27,27 @@ def run_in(args: list[str], cwd: Path, monkeypatch: pytest.MonkeyPatch) -> tuple
     if isinstance(result.exception, UsageError):
         return 2, result
     return result.exit_code, result
+
+
+def make_key(folder: Path, name: str, kind: str = "ed25519") -> Path:
+    """A real key pair from ssh-keygen, without a passphrase; returns the private key's path."""
+    path = folder / name
+    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", f"{name}@test", "-f",
+                    str(path)], check=True, capture_output=True)
+    return path
+
+
+def register_keys(agreement: Path, keys: dict[str, Path]) -> None:
+    """Put each lead's public key (`{"Dana Whitfield": private key path}`) into the example
+    agreement's `lead: {...}` line, in place of any keys it lists."""
+    path = agreement / "agreement.yaml"
+    text = path.read_text()
+    for lead, key in keys.items():
+        line = key.with_suffix(".pub").read_text().strip()
+        def put(match: re.Match[str], line: str = line) -> str:
+            return match.group(1) + f', keys: ["{line}"]}}'
+
+        text, count = re.subn(r"(\n    lead: \{name: " + re.escape(lead) +
+                              r"[^\n]*?)(, keys: \[[^\]]*\])?\}", put, text)
+        assert count == 1, lead
+    path.write_text(text)

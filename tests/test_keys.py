@@ -10,16 +10,9 @@ import pytest
 
 from slaengine import validate_folder
 from slaengine.agreement.models.keys import parse_public_key
+from support import make_key
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def make_key(folder: Path, name: str, kind: str = "ed25519") -> Path:
-    """A real key pair from ssh-keygen, without a passphrase; returns the private key's path."""
-    path = folder / name
-    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-C", f"{name}@test", "-f",
-                    str(path)], check=True, capture_output=True)
-    return path
 
 
 @pytest.mark.parametrize("kind", ["ed25519", "ecdsa", "rsa"])
