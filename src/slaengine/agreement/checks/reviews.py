@@ -114,6 +114,11 @@ def check_approvals(ctx: CheckContext) -> Iterator[Diagnostic]:
             continue
         names = " and ".join(f"`{p}`" for p in missing)
         where = ctx.at((*base, "approvals"))
+        if i == latest and (review.summary or "").lstrip().upper().startswith("TODO"):
+            yield warning("review-summary-todo", f"the review of {review.date} awaits approval "
+                          "with the summary still a placeholder", ctx.at((*base, "summary")),
+                          "say in a few sentences why the content changes: it is what both "
+                          "leads sign")
         if i == latest:
             yield warning("review-pending-approval",
                           f"the review of {review.date} still needs approval from {names}",
