@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from click.testing import CliRunner, Result
 
 from slaengine.agreement.diagnostics import UsageError
@@ -39,15 +39,20 @@ def make_key(folder: Path, name: str, kind: str = "ed25519") -> Path:
 
 def register_keys(agreement: Path, keys: dict[str, Path]) -> None:
     """Put each lead's public key (`{"Dana Whitfield": private key path}`) into the example
-    agreement's `lead: {...}` line, in place of any keys it lists."""
+    agreement in place of the one key it registers for that lead."""
     path = agreement / "agreement.yaml"
     text = path.read_text()
+    parties = yaml.safe_load(text)["parties"]
     for lead, key in keys.items():
-        line = key.with_suffix(".pub").read_text().strip()
-        def put(match: re.Match[str], line: str = line) -> str:
-            return match.group(1) + f', keys: ["{line}"]}}'
-
-        text, count = re.subn(r"(\n    lead: \{name: " + re.escape(lead) +
-                              r"[^\n]*?)(, keys: \[[^\]]*\])?\}", put, text)
-        assert count == 1, lead
+        [registered] = [p["lead"]["keys"] for p in parties.values() if p["lead"]["name"] == lead]
+        assert len(registered) == 1 and text.count(registered[0]) == 1, lead
+        text = text.replace(registered[0], key.with_suffix(".pub").read_text().strip())
     path.write_text(text)
+
+
+def drop_signed_reviews(agreement: Path) -> None:
+    """Remove the example's signed reviews: a test that registers its own keys signs its own
+    (the example's signatures are over the example's keys, which the test replaces)."""
+    for review in (agreement / "reviews").glob("*.yaml"):
+        if "signature:" in review.read_text():
+            review.unlink()

@@ -15,7 +15,7 @@ import yaml
 from slaengine.agreement.models.keys import parse_public_key
 from slaengine.change.approve import write_approval
 from slaengine.change.signing import approval_message, sign
-from support import git, make_key, register_keys, run_in
+from support import drop_signed_reviews, git, make_key, register_keys, run_in
 
 ROOT = Path(__file__).resolve().parents[1]
 D1 = date(2026, 12, 1)    # the first signed review (keys trusted on first use)
@@ -99,9 +99,7 @@ def repo(tmp_path: Path, keys: Path, monkeypatch: pytest.MonkeyPatch) -> Iterato
     root = tmp_path / "repo"
     shutil.copytree(ROOT / "agreement", root / "agreement")
     shutil.copytree(ROOT / "schema", root / "schema")
-    for stale in (root / "agreement" / "reviews").glob("*.yaml"):
-        if date.fromisoformat(stale.stem) >= D1:
-            stale.unlink()
+    drop_signed_reviews(root / "agreement")
     repo = Repo(root, keys, monkeypatch)
     register_keys(repo.agreement, {"Dana Whitfield": repo.key("dana"),
                                    "Raj Patel": repo.key("raj")})
@@ -307,3 +305,17 @@ def test_garbage_signature(repo: Repo) -> None:
     text = review.read_text()
     review.write_text(text.replace("-----BEGIN SSH SIGNATURE-----", "-----BEGIN PGP-----", 1))
     assert repo.codes()["marketing"] == "approval-bad-signature"
+
+
+def test_no_second_first_use_after_a_signed_review_that_does_not_verify(repo: Repo) -> None:
+    """A broken signed review does not let a later review bring its own keys."""
+    first = repo.agreement / "reviews" / f"{D1}.yaml"
+    repo.edit(first, "name: Raj Patel", "name: Sam Intern")
+    change_mql(repo)
+    repo.commit("Break the first review, change the content")
+    repo.new(D2)
+    code, _, err = repo.approve("marketing", "dana", D2)
+    assert code == 1
+    assert "the review of 2026-12-01 is signed but does not verify, so no keys are trusted" in err
+    code, out = repo.status()
+    assert code == 1 and "no keys are trusted after it" in out

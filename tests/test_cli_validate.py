@@ -29,7 +29,7 @@ def copy(tmp_path: Path) -> Path:
 def test_example_is_valid_with_default_folder() -> None:
     result = run("validate", "--today", "2026-11-22")
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip().startswith("agreement (14 files): valid, version 2.2.0")
+    assert result.stdout.strip().startswith("agreement (15 files): valid, version 2.3.0")
     assert ": error:" not in result.stdout and "0 errors, 0 warnings" in result.stdout
 
 
@@ -72,10 +72,10 @@ def test_strict_turns_warnings_into_errors(copy: Path) -> None:
     path.write_text(path.read_text().replace("Northwind Analytics marketing", "Northwind marketing"))
     lenient = run("validate", str(copy), "--today", "2026-11-22")
     assert lenient.returncode == 0
-    assert "warning: the agreement has changed since version 2.2.0" in lenient.stdout
+    assert "warning: the agreement has changed since version 2.3.0" in lenient.stdout
     strict = run("validate", str(copy), "--strict", "--today", "2026-11-22")
     assert strict.returncode == 1
-    assert "error: the agreement has changed since version 2.2.0" in strict.stdout
+    assert "error: the agreement has changed since version 2.3.0" in strict.stdout
 
 
 def test_today_drives_the_overdue_check() -> None:

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from slaengine import validate_folder
 from slaengine.agreement.models.keys import parse_public_key
@@ -42,16 +43,18 @@ def test_malformed_keys_are_refused(text: str, problem: str) -> None:
 
 
 def with_keys(tmp_path: Path, marketing: list[str], sales: list[str]) -> Path:
+    """The example agreement with these keys registered in place of its own."""
     folder = tmp_path / "agreement"
     shutil.copytree(ROOT / "agreement", folder)
     shutil.copytree(ROOT / "schema", tmp_path / "schema")
     path = folder / "agreement.yaml"
     text = path.read_text()
+    parties = yaml.safe_load(text)["parties"]
     for party, keys in (("marketing", marketing), ("sales", sales)):
-        marker = "handle: \"@dwhitfield\"" if party == "marketing" else "handle: \"@rpatel\""
-        assert text.count(marker) == 1
-        listed = ", ".join(f'"{k}"' for k in keys)
-        text = text.replace(marker, f"{marker}, keys: [{listed}]")
+        [registered] = parties[party]["lead"]["keys"]
+        old = f'keys: ["{registered}"]'
+        assert text.count(old) == 1
+        text = text.replace(old, "keys: [" + ", ".join(f'"{k}"' for k in keys) + "]")
     path.write_text(text)
     return folder
 

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from slaengine import validate_folder
-from support import git, make_key, register_keys, run_in
+from support import drop_signed_reviews, git, make_key, register_keys, run_in
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
@@ -36,6 +36,7 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 def with_keys(agreement: Path, keys: dict[str, Path]) -> None:
+    drop_signed_reviews(agreement)
     register_keys(agreement, {"Dana Whitfield": keys["marketing"], "Raj Patel": keys["sales"]})
 
 

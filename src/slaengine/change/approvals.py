@@ -186,18 +186,28 @@ def verify_reviews(spec: AgreementSpec, reviews: list[Review], root: Path, curre
     index = ContentIndex(root, spec, current_digest)
     order = sorted(range(len(reviews)), key=lambda i: (reviews[i].date, i))
     trust: Trust | None = None
+    unverified: str | None = None  # why trust on first use is over, when it is
     checks: dict[int, ReviewCheck] = {}
     for i in order:
         review = reviews[i]
         content = index.get(review.digest)
         own = registered_keys(content[1]) if content else {}
         used = trust or (Trust(own, f"the content it approves ({content[0]}): keys trusted on "
-                                    "first use", first_use=True) if content else None)
+                                    "first use", first_use=True)
+                         if content and unverified is None else None)
         if not any(a.signature for a in review.approvals):
             checks[i] = _unsigned(review, content[1] if content else spec, used)
+            if used is None:
+                checks[i].note = unverified or (
+                    f"the content it approves ({review.digest or 'no digest'}) is not in the "
+                    f"last {SEARCHED_COMMITS} commits, so its keys cannot be known")
             continue
         if content is None or used is None:
-            checks[i] = ReviewCheck(review, trust, [], note=(
+            if trust is None and unverified is None:
+                unverified = (f"the content the signed review of {review.date} approves is not "
+                              f"in the last {SEARCHED_COMMITS} commits (a shallow clone? fetch "
+                              "the whole history), so no keys are trusted after it")
+            checks[i] = ReviewCheck(review, trust, [], note=unverified or (
                 f"the content it approves ({review.digest or 'no digest'}) is not in the last "
                 f"{SEARCHED_COMMITS} commits, so the keys it was signed with cannot be known"))
             continue
@@ -210,6 +220,12 @@ def verify_reviews(spec: AgreementSpec, reviews: list[Review], root: Path, curre
         if set(approved.parties) <= found.verified():
             trust = Trust(own, f"the content approved by the review of {review.date} "
                                f"({source})")
+            unverified = None
+        elif trust is None:
+            # Never trust on first use again once a signed review did not verify: that would
+            # let a later review bring its own keys.
+            unverified = (f"the review of {review.date} is signed but does not verify, so no "
+                          "keys are trusted after it")
     return [checks[i] for i in range(len(reviews))]
 
 

@@ -70,7 +70,7 @@ def with_signatures(result: ValidationResult, today: date, strict: bool) -> Vali
         found = [warning(a.code, f"the approval of `{a.party}` does not count: {a.problem}",
                          result.loaded.locate(("reviews", latest, "approvals", a.index)))
                  for a in check.approvals if a.code in SIGNATURE_CODES]
-        if check.note:
+        if check.note and reviews[latest].digest == result.digest:  # else: digest-mismatch
             found.append(warning("approval-keys-unknown", f"the review's signatures cannot be "
                                  f"verified: {check.note}", result.loaded.locate(
                                      ("reviews", latest, "digest"))))
