@@ -15,8 +15,10 @@ import yaml
 from pymdownx.superfences import fence_div_format  # type: ignore[import-untyped]
 
 import slaengine
+from slaengine.agreement.models.keys import parse_public_key
 from slaengine.api import Agreement
-from slaengine.site.markdown import Md, escape, link, mermaid_label, text_with_code
+from slaengine.site.build import review_signatures
+from slaengine.site.markdown import Md, code, escape, link, mermaid_label, text_with_code
 from slaengine.site.renderer import PAGE_ORDER, render_site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -373,3 +375,17 @@ def test_escaping_primitives() -> None:
     with pytest.raises(ValueError, match="unsafe link"):
         link("x", "javascript:alert(1)")
     assert mermaid_label('a "b" <c>') == "a #34;b#34; #60;c#62;"
+
+
+def test_reviews_page_shows_who_signed_with_which_key(example: Agreement) -> None:
+    latest = example.reviews[-1]
+    checked = render_site(example, TODAY, None, review_signatures(example, TODAY))
+    page = checked["agreement/reviews.md"]
+    for party, approval in zip(example.spec.parties.values(), latest.approvals, strict=True):
+        fingerprint = parse_public_key(party.lead.keys[0]).fingerprint
+        assert (f"- {approval.name} ({party.title}) on {escape(approval.day.isoformat())}, "
+                f"signed with key {code(fingerprint)}, signature verified") in page
+    assert ", not signed: Approved after the SDR team's feedback round" in page.replace(
+        "\\", "")
+    unchecked = render_site(example, TODAY)["agreement/reviews.md"]
+    assert "signed (not verified here)" in unchecked and "signature verified" not in unchecked

@@ -28,9 +28,9 @@ from ..agreement.describe import (
     with_article,
 )
 from ..agreement.digest import short_digest
-from ..agreement.models import AgreementSpec, Calibration, Definition, ServiceLevel
+from ..agreement.models import AgreementSpec, Approval, Calibration, Definition, ServiceLevel
 from ..agreement.models.sections import WEEKDAYS
-from .context import Site, criteria, field_ref, or_dash, references, relative
+from .context import SignatureState, Site, criteria, field_ref, or_dash, references, relative
 from .markdown import Md, anchor, code, escape, ident, join, link, text_with_code
 from .mermaid import lifecycle_flowchart
 from .status import review_status
@@ -309,6 +309,18 @@ def dispositions(site: Site) -> Page:
     }
 
 
+def _signature(approval: Approval, state: SignatureState | None) -> Md:
+    """How an approval is signed, in words: the key's fingerprint, and whether it verifies."""
+    if approval.signature is None:
+        return Md("not signed")
+    if state is None:
+        return Md("signed (not verified here)")
+    key = f" with key {code(state.fingerprint)}" if state.fingerprint else ""
+    if state.verified:
+        return Md(f"signed{key}, signature verified")
+    return Md(f"signed{key}, **does not verify**: {escape(state.problem or 'unknown reason')}")
+
+
 def reviews(site: Site) -> Page:
     spec, digest = site.spec, site.agreement.digest
     ordered = sorted(enumerate(site.reviews), key=lambda pair: (pair[1].date, pair[0]),
@@ -316,6 +328,7 @@ def reviews(site: Site) -> Page:
     entries = []
     for _, review in ordered:
         signed = {a.party for a in review.approvals}
+        states = site.signatures.get(review.date.isoformat(), [])
         actions = []
         for action in review.actions:
             late = action.due is not None and action.due < site.today
@@ -327,7 +340,9 @@ def reviews(site: Site) -> Page:
             "anchor": ident(f"review-{review.date.isoformat()}"), "date": review.date.isoformat(),
             "kind": review.kind, "version": review.version, "summary": review.summary,
             "approvals": [{"party": party_label(spec, a.party), "name": a.name,
-                           "on": a.day.isoformat(), "note": a.note} for a in review.approvals],
+                           "on": a.day.isoformat(), "note": a.note,
+                           "signature": _signature(a, states[j] if j < len(states) else None)}
+                          for j, a in enumerate(review.approvals)],
             "missing": [party_label(spec, p) for p in spec.parties if p not in signed],
             "changes": review.changes, "actions": actions,
             "computed": site.review_changes.get(review.date.isoformat()),
