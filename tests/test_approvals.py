@@ -133,8 +133,9 @@ def test_first_signed_review_trusts_its_own_keys(repo: Repo) -> None:
 def test_honest_change_new_both_approve_status_passes(repo: Repo) -> None:
     change_mql(repo)
     repo.commit("Raise the MQL bar")
-    review = repo.new(D2)
+    review = repo.new(D2, "--summary", "Raised the MQL bar: 40 → 50.")
     data = yaml.safe_load(review.read_text())
+    assert data["summary"] == "Raised the MQL bar: 40 → 50."
     assert data["version"] == "3.0.0"  # a definition narrowed: bumped before the digest
     assert yaml.safe_load((repo.agreement / "agreement.yaml").read_text())["version"] == "3.0.0"
     code, out = repo.status()
@@ -319,3 +320,14 @@ def test_no_second_first_use_after_a_signed_review_that_does_not_verify(repo: Re
     assert "the review of 2026-12-01 is signed but does not verify, so no keys are trusted" in err
     code, out = repo.status()
     assert code == 1 and "no keys are trusted after it" in out
+
+
+def test_review_new_takes_the_version_given(repo: Repo) -> None:
+    change_mql(repo)
+    review = repo.new(D2, "--version", "2.9.0")
+    assert yaml.safe_load(review.read_text())["version"] == "2.9.0"
+    assert "suggested: 3.0.0, a major change" in review.read_text()
+    assert yaml.safe_load((repo.agreement / "agreement.yaml").read_text())["version"] == "2.9.0"
+    assert repo.approve("marketing", "dana", D2)[0] == 0
+    code, _, _ = repo.run("review", "new", "--today", "2026-12-11", "--version", "two")
+    assert code == 2

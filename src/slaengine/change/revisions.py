@@ -210,7 +210,8 @@ class Draft:
 
 
 def draft_review(agreement: Agreement, today: date, kind: str | None,
-                 baseline: Baseline, chosen: str | None = None) -> Draft:
+                 baseline: Baseline, chosen: str | None = None,
+                 summary: str | None = None) -> Draft:
     """`reviews/<today>.yaml`: the version (`chosen`, or the suggested one), digest, changes
     and how to approve it."""
     path = agreement.root / "reviews" / f"{today.isoformat()}.yaml"
@@ -231,6 +232,7 @@ def draft_review(agreement: Agreement, today: date, kind: str | None,
              + (f" from {previous}" if previous else "") + "\n",
              f"kind: {kind}\n",
              f"digest: {agreement.digest}  # the content both leads approve\n",
+             to_yaml({"summary": summary}) if summary else
              "summary: >-\n  TODO: why these changes, in a few sentences both leads sign.\n"]
     if changes:
         lines.append(to_yaml({"changes": [c.text for c in changes]}))

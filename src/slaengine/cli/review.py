@@ -43,8 +43,10 @@ def review_group() -> None:
               help="Compare with this git ref or folder instead of the approved content.")
 @click.option("--version", "version", metavar="X.Y.Z",
               help="The new version (default: the suggested one); written into the agreement.")
+@click.option("--summary", metavar="TEXT",
+              help="Why the content changes, in a few sentences (default: a TODO to fill in).")
 def new_command(agreement_dir: Path, kind: str | None, today: str | None,
-                base_ref: str | None, version: str | None) -> None:
+                base_ref: str | None, version: str | None, summary: str | None) -> None:
     """Write reviews/<today>.yaml: the version (set in the agreement too), digest, changes."""
     if version is not None and semver_key(version) is None:
         raise click.BadParameter(f"`{version}` is not a version; write MAJOR.MINOR.PATCH",
@@ -73,7 +75,7 @@ def new_command(agreement_dir: Path, kind: str | None, today: str | None,
             sys.exit(1)
         click.echo(f"set version {wanted} in {written} (was {agreement.version})", err=True)
         agreement = open_agreement(agreement_dir)
-    draft = draft_review(agreement, day, kind, baseline, wanted)
+    draft = draft_review(agreement, day, kind, baseline, wanted, summary)
     draft.path.parent.mkdir(parents=True, exist_ok=True)
     draft.path.write_text(draft.text, encoding="utf-8")
     click.echo(str(draft.path))
