@@ -93,5 +93,13 @@ def parse_public_key(text: str) -> PublicKey:
     return key
 
 
+def key_id(text: str) -> str:
+    """A key line's fingerprint, or the line itself when it does not parse (to compare keys)."""
+    try:
+        return parse_public_key(text).fingerprint
+    except ValueError:
+        return text
+
+
 __all__ = ["KEY_PARTS", "KEY_TYPES", "PUBLIC_KEY_PATTERN", "PublicKey", "PublicKeyText",
-           "key_from_blob", "parse_public_key", "read_string"]
+           "key_from_blob", "key_id", "parse_public_key", "read_string"]
