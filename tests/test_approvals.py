@@ -38,7 +38,8 @@ class Repo:
 
     def run(self, *args: str) -> tuple[int, str, str]:
         code, result = run_in(list(args), self.root, self.monkeypatch)
-        return code, result.stdout, result.stderr
+        usage = str(result.exception) if code == 2 and result.exception else ""
+        return code, result.stdout, result.stderr + usage
 
     def new(self, day: date, *extra: str) -> Path:
         code, out, err = self.run("review", "new", "--today", day.isoformat(), *extra)
@@ -331,3 +332,19 @@ def test_review_new_takes_the_version_given(repo: Repo) -> None:
     assert repo.approve("marketing", "dana", D2)[0] == 0
     code, _, _ = repo.run("review", "new", "--today", "2026-12-11", "--version", "two")
     assert code == 2
+
+
+def test_a_public_key_file_is_checked_before_signing(repo: Repo) -> None:
+    change_mql(repo)
+    repo.new(D2)
+    code, _, err = repo.run("review", "approve", "--party", "marketing", "--key",
+                            str(repo.key("mallory").with_suffix(".pub")), "--today",
+                            D2.isoformat())
+    assert code == 1 and "is not registered for marketing" in err
+    # The .pub of a registered key, alone, with no agent holding it: ssh-keygen says why.
+    alone = repo.root.parent / "alone.pub"
+    alone.write_text(repo.pub("dana") + "\n")
+    repo.monkeypatch.delenv("SSH_AUTH_SOCK", raising=False)
+    code, _, err = repo.run("review", "approve", "--party", "marketing", "--key", str(alone),
+                            "--today", D2.isoformat())
+    assert code == 2 and f"ssh-keygen could not sign with {alone}" in err

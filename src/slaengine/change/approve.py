@@ -21,6 +21,7 @@ from ..agreement.diagnostics import UsageError
 from ..agreement.digest import short_digest, to_yaml
 from ..agreement.loader import read_yaml_file
 from ..agreement.models import Review
+from ..agreement.models.keys import PublicKey, parse_public_key
 from ..api import Agreement
 from .approvals import Trust, latest_check
 from .signing import approval_message, sign, signature_key
@@ -82,23 +83,38 @@ def approve(agreement: Agreement, party: str, key_file: Path, today: date) -> Si
                       "remove that approval first")
     path = review_file(agreement, review)
     lead = spec.parties[party].lead.name
-    message = approval_message(spec.agreement, review.version, agreement.digest, party, today)
-    signature = sign(message, key_file)
-    key, _ = signature_key(signature)
     checked = latest_check(spec, agreement.reviews, agreement.root, agreement.digest, today)
     trust = checked.trust if checked is not None else None
     if trust is None:
         raise Refused(checked.note if checked and checked.note else
                       "the keys to check this review against cannot be found")
+    public = _public_key(key_file)
+    if public is not None:  # checked before anything asks for a passphrase or a touch
+        _registered(public, party, trust)
+    message = approval_message(spec.agreement, review.version, agreement.digest, party, today)
+    signature = sign(message, key_file)
+    key, _ = signature_key(signature)
+    _registered(key, party, trust)
+    write_approval(path, {"party": party, "name": lead, "date": today.isoformat(),
+                          "signature": signature})
+    return Signed(path, review, party, lead, today, key.fingerprint, trust)
+
+
+def _public_key(path: Path) -> PublicKey | None:
+    """The key in `path` when it is a public key (a private key is known by its signature)."""
+    try:
+        return parse_public_key(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError):  # UnicodeDecodeError is a ValueError
+        return None
+
+
+def _registered(key: PublicKey, party: str, trust: Trust) -> None:
     if key not in trust.keys.get(party, []):
         owner = next((p for p, keys in trust.keys.items() if key in keys), None)
         raise Refused(f"key {key.fingerprint} is " + (
             f"registered for {owner}, not for {party}" if owner else
             f"not registered for {party} in {trust.source}") + "; sign with a key "
             f"registered under `parties.{party}.lead.keys`")
-    write_approval(path, {"party": party, "name": lead, "date": today.isoformat(),
-                          "signature": signature})
-    return Signed(path, review, party, lead, today, key.fingerprint, trust)
 
 
 # ---------------------------------------------------------------- writing the review file

@@ -291,7 +291,8 @@ class Status:
                 return None
             return {"date": review.date.isoformat(), "version": review.version,
                     "kind": review.kind, "digest": review.digest,
-                    "approvals": [{"party": a.party, "name": a.name, "on": a.day.isoformat()}
+                    "approvals": [{"party": a.party, "name": a.name, "on": a.day.isoformat(),
+                                   "date": a.day.isoformat(), "signed": a.signature is not None}
                                   for a in review.approvals],
                     "missing": self.missing(review)}
 
