@@ -190,12 +190,15 @@ def verify_reviews(spec: AgreementSpec, reviews: list[Review], root: Path, curre
     checks: dict[int, ReviewCheck] = {}
     for i in order:
         review = reviews[i]
-        content = index.get(review.digest)
+        signed = any(a.signature for a in review.approvals)
+        # An unsigned review's content matters only for the latest (the keys to sign it with):
+        # looking up the others would walk the git history for nothing.
+        content = index.get(review.digest) if signed or i == order[-1] else None
         own = registered_keys(content[1]) if content else {}
         used = trust or (Trust(own, f"the content it approves ({content[0]}): keys trusted on "
                                     "first use", first_use=True)
                          if content and unverified is None else None)
-        if not any(a.signature for a in review.approvals):
+        if not signed:
             checks[i] = _unsigned(review, content[1] if content else spec, used)
             if used is None:
                 checks[i].note = unverified or (

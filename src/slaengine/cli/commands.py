@@ -56,8 +56,9 @@ def validate_command(folder: str | None, agreement_option: str | None, fmt: str,
 
 def with_signatures(result: ValidationResult, today: date, strict: bool) -> ValidationResult:
     """The result with the latest review's signatures verified (ssh-keygen, git) as warnings."""
-    if result.structured is None or result.digest is None or not result.structured.reviews:
-        return result
+    if result.structured is None or result.digest is None or not any(
+            a.signature for r in result.structured.reviews for a in r.approvals):
+        return result  # nothing signed: nothing only ssh-keygen could find
     reviews = result.structured.reviews
     latest = max(range(len(reviews)), key=lambda i: (reviews[i].date, i))
     try:
