@@ -1,4 +1,4 @@
-"""`slaengine review new|status`: the review records both leads sign."""
+"""`slaengine review new|approve|status`: the review records both leads sign."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ today_option = click.option("--today", metavar="DATE", help="Today's date (defau
 
 @click.group("review")
 def review_group() -> None:
-    """Reviews both leads sign: scaffold one, or show which version is in force."""
+    """Reviews both leads sign: scaffold one, sign it, or show which version is in force."""
 
 
 @review_group.command("new")
