@@ -121,3 +121,13 @@ def test_semver() -> None:
     assert semver_key("1.0.0-rc.1+build.5") == (1, 0, 0)
     for bad in ("2.1", "v2.1.0", "02.1.0", "2.1.0.0", ""):
         assert semver_key(bad) is None
+
+
+def test_pending_review_with_a_placeholder_summary_is_a_warning(tmp_path: Path) -> None:
+    pending = _review("2026-07-10", ["marketing"])
+    pending["summary"] = "TODO: why these changes, in a few sentences both leads sign."
+    found = codes(tmp_path, BASE, [_review("2026-01-10", ["marketing", "sales"]), pending])
+    assert "review-summary-todo" in found
+    pending["summary"] = "Raised the MQL bar after Q1."
+    found = codes(tmp_path, BASE, [_review("2026-01-10", ["marketing", "sales"]), pending])
+    assert "review-summary-todo" not in found

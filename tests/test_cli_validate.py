@@ -9,9 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
+VERSION = yaml.safe_load((EXAMPLE / "agreement.yaml").read_text())["version"]
 
 
 def run(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
@@ -29,7 +31,9 @@ def copy(tmp_path: Path) -> Path:
 def test_example_is_valid_with_default_folder() -> None:
     result = run("validate", "--today", "2026-11-22")
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip().startswith("agreement (14 files): valid, version 2.2.0")
+    files = len(list(EXAMPLE.glob("*.yaml")) + list(EXAMPLE.glob("*/*.yaml")))
+    assert result.stdout.strip().startswith(f"agreement ({files} files): valid, version "
+                                            f"{VERSION}")
     assert ": error:" not in result.stdout and "0 errors, 0 warnings" in result.stdout
 
 
@@ -72,10 +76,10 @@ def test_strict_turns_warnings_into_errors(copy: Path) -> None:
     path.write_text(path.read_text().replace("Northwind Analytics marketing", "Northwind marketing"))
     lenient = run("validate", str(copy), "--today", "2026-11-22")
     assert lenient.returncode == 0
-    assert "warning: the agreement has changed since version 2.2.0" in lenient.stdout
+    assert f"warning: the agreement has changed since version {VERSION}" in lenient.stdout
     strict = run("validate", str(copy), "--strict", "--today", "2026-11-22")
     assert strict.returncode == 1
-    assert "error: the agreement has changed since version 2.2.0" in strict.stdout
+    assert f"error: the agreement has changed since version {VERSION}" in strict.stdout
 
 
 def test_today_drives_the_overdue_check() -> None:

@@ -48,6 +48,7 @@ from support import git, run_in
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
+VERSION = yaml.safe_load((EXAMPLE / "agreement.yaml").read_text())["version"]
 LEADS = ROOT / "examples" / "leads.jsonl"
 FIXTURES = ROOT / "tests" / "fixtures" / "diff"
 CHANGES: list[dict[str, Any]] = yaml.safe_load((FIXTURES / "changes.yaml").read_text())
@@ -370,9 +371,11 @@ def test_diff_between_two_commits(repo: Path, monkeypatch: pytest.MonkeyPatch) -
     code, result = run_in(["diff", "HEAD~1", "HEAD"], repo, monkeypatch)
     assert code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[0].startswith("HEAD~1 (2.2.0, ") and " → HEAD (2.2.0, " in lines[0]
+    assert lines[0].startswith(f"HEAD~1 ({VERSION}, ") and f" → HEAD ({VERSION}, " in lines[0]
     assert "  ~ MQL: engagement score at least 40 → at least 50  [narrows]" in lines
-    assert lines[1].startswith("1 change; suggested version 3.0.0 (major change from 2.2.0: MQL")
+    major = int(VERSION.split(".")[0]) + 1
+    assert lines[1].startswith(f"1 change; suggested version {major}.0.0 (major change from "
+                               f"{VERSION}: MQL")
     # HEAD defaults to the working folder, which is HEAD here: no change.
     code, result = run_in(["diff", "HEAD"], repo, monkeypatch)
     assert code == 0 and "No change of meaning" in result.stdout
@@ -430,7 +433,7 @@ def test_markdown_is_one_comment_with_a_marker(repo: Path,
                         "--now", NOW], repo, monkeypatch)
     assert code == 0, result.output
     text = result.stdout
-    assert text.startswith("<!-- slaengine-diff -->\n## Agreement changes: 2.2.0 → 2.2.0\n")
+    assert text.startswith(f"<!-- slaengine-diff -->\n## Agreement changes: {VERSION} → {VERSION}\n")
     assert "| changed | MQL: engagement score at least 40 → at least 50 | narrows |" in text
     assert "### Definitions" in text and "### Impact on 2,000 leads" in text
     assert "| MQL | " in text and "loses it: ✓ Engagement score is at least 40" in text

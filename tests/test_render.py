@@ -15,8 +15,10 @@ import yaml
 from pymdownx.superfences import fence_div_format  # type: ignore[import-untyped]
 
 import slaengine
+from slaengine.agreement.models.keys import parse_public_key
 from slaengine.api import Agreement
-from slaengine.site.markdown import Md, escape, link, mermaid_label, text_with_code
+from slaengine.site.build import review_signatures
+from slaengine.site.markdown import Md, code, escape, link, mermaid_label, text_with_code
 from slaengine.site.renderer import PAGE_ORDER, render_site
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -171,7 +173,7 @@ def test_home_names_version_approvals_and_next_review(example: Agreement,
     latest = example.reviews[-1]
     for approval in latest.approvals:
         lead = example.spec.parties[approval.party].lead
-        assert lead.name in home and approval.on.isoformat() in home
+        assert lead.name in home and approval.day.isoformat() in home
     assert f"Next review: {latest.next_review}" in home
     assert "Review overdue" not in home
 
@@ -181,7 +183,7 @@ def test_home_states_the_agreement_in_force_first(example: Agreement,
     """Name, version, effective date, both approvals and the next review, before anything."""
     latest = example.reviews[-1]
     signed = " and ".join(
-        f"{a.name} for {example.spec.parties[a.party].title} on {a.on.isoformat()}"
+        f"{a.name} for {example.spec.parties[a.party].title} on {a.day.isoformat()}"
         for a in latest.approvals)
     assert plain(pages["agreement/index.md"]).startswith(
         f"{example.spec.agreement} In force: version {example.spec.version}, effective "
@@ -247,7 +249,8 @@ def test_other_pages(pages: dict[str, str]) -> None:
     assert "Returns the lead to Nurture when:" in dispositions
     reviews = pages["agreement/reviews.md"]
     dates = re.findall(r"^## (\S+):", reviews, re.M)
-    assert dates == sorted(dates, reverse=True) and len(dates) == 3
+    assert dates == sorted(dates, reverse=True) and len(dates) == len(
+        list((EXAMPLE / "reviews").glob("*.yaml")))
     assert "| Rework the webinar follow\\-up sequence | Marketing | 2026\\-06\\-30 | done |" in reviews
 
 
@@ -287,7 +290,8 @@ def test_changed_since_approval_banner(tmp_path: Path) -> None:
                                                            "between: [50, 9000]"))
     home = render_site(slaengine.load_agreement(folder), TODAY)["agreement/index.md"]
     assert '!!! warning "Changed since approval"' in home
-    assert "The agreement has changed since version 2.2.0 was approved" in plain(home)
+    assert (f"The agreement has changed since version "
+            f"{slaengine.load_agreement(EXAMPLE).version} was approved") in plain(home)
 
 
 def test_minimal_agreement_renders_every_page(tmp_path: Path) -> None:
@@ -385,3 +389,17 @@ def test_escaping_primitives() -> None:
     with pytest.raises(ValueError, match="unsafe link"):
         link("x", "javascript:alert(1)")
     assert mermaid_label('a "b" <c>') == "a #34;b#34; #60;c#62;"
+
+
+def test_reviews_page_shows_who_signed_with_which_key(example: Agreement) -> None:
+    latest = example.reviews[-1]
+    checked = render_site(example, TODAY, None, review_signatures(example, TODAY))
+    page = checked["agreement/reviews.md"]
+    for party, approval in zip(example.spec.parties.values(), latest.approvals, strict=True):
+        fingerprint = parse_public_key(party.lead.keys[0]).fingerprint
+        assert (f"- {approval.name} ({party.title}) on {escape(approval.day.isoformat())}, "
+                f"signed with key {code(fingerprint)}, signature verified") in page
+    assert ", not signed: Approved after the SDR team's feedback round" in page.replace(
+        "\\", "")
+    unchecked = render_site(example, TODAY)["agreement/reviews.md"]
+    assert "signed (not verified here)" in unchecked and "signature verified" not in unchecked

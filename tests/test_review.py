@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -16,7 +15,7 @@ import pytest
 import yaml
 
 from slaengine import validate_folder
-from support import git, run_in
+from support import drop_signed_reviews, git, make_key, register_keys, run_in
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
@@ -30,13 +29,24 @@ def later_than_every_review(days: int) -> date:
     return max(dates) + timedelta(days=days)
 
 
-def approve(path: Path, on: date) -> None:
-    """What both leads do: replace `approvals: []` with their signed lines."""
-    text = path.read_text()
-    template = re.search(r"approvals: \[\]\n((?:#  - .*\n)+)", text)
-    assert template is not None, text
-    lines = template.group(1).replace("#  - ", "  - ").replace("YYYY-MM-DD", on.isoformat())
-    path.write_text(text.replace(template.group(0), "approvals:\n" + lines))
+@pytest.fixture(scope="module")
+def keys(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    folder = tmp_path_factory.mktemp("keys")
+    return {"marketing": make_key(folder, "dana"), "sales": make_key(folder, "raj")}
+
+
+def with_keys(agreement: Path, keys: dict[str, Path]) -> None:
+    drop_signed_reviews(agreement)
+    register_keys(agreement, {"Dana Whitfield": keys["marketing"], "Raj Patel": keys["sales"]})
+
+
+def approve(root: Path, keys: dict[str, Path], on: date,
+            monkeypatch: pytest.MonkeyPatch) -> None:
+    """What both leads do: sign the latest review with their keys."""
+    for party, key in keys.items():
+        code, result = run_in(["review", "approve", "--party", party, "--key", str(key),
+                               "--today", on.isoformat()], root, monkeypatch)
+        assert code == 0, result.output
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -46,12 +56,13 @@ def edit(path: Path, old: str, new: str) -> None:
 
 
 @pytest.fixture
-def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keys: dict[str, Path]) -> Path:
     """The example agreement in a git repository, its current content approved by both leads
     in a review of its own (so the test does not depend on the example's review history)."""
     root = tmp_path / "repo"
     shutil.copytree(EXAMPLE, root / "agreement")
     shutil.copytree(ROOT / "schema", root / "schema")
+    with_keys(root / "agreement", keys)
     git(tmp_path, "init", "-q", "-b", "main", str(root))
     git(root, "add", "-A")
     git(root, "commit", "-qm", "The example agreement")
@@ -59,7 +70,7 @@ def repo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     code, result = run_in(["review", "new", "--today", day.isoformat(), "--kind", "scheduled"],
                        root, monkeypatch)
     assert code == 0, result.output
-    approve(root / "agreement" / "reviews" / f"{day}.yaml", day)
+    approve(root, keys, day, monkeypatch)
     git(root, "add", "-A")
     git(root, "commit", "-qm", "Review approved by both leads")
     return root
@@ -92,9 +103,11 @@ def test_review_new_scaffolds_a_review_that_loads(repo: Path,
     due = day.replace(year=day.year + 1, month=day.month - 6) if day.month > 6 else \
         day.replace(month=day.month + 6)
     assert review.next_review == due
-    assert "#  - {party: marketing, name: Dana Whitfield, on: YYYY-MM-DD}" in text
-    assert "#  - {party: sales, name: Raj Patel, on: YYYY-MM-DD}" in text
-    assert "reminder: the agreement says version 2.2.0" in result.stderr
+    assert ("# Each lead approves by signing: slaengine review approve --party PARTY --key KEY\n"
+            "approvals: []\n") in text
+    # The version is set in the agreement before the digest is taken: ready to sign.
+    assert f"set version {review.version} in " in result.stderr
+    assert validated.structured.spec.version == review.version
     # Never over an existing file.
     code, _ = run_in(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
     assert code == 2 and path.read_text() == text
@@ -142,15 +155,15 @@ def test_approved_content_not_in_git_suggests_minor(tmp_path: Path,
     assert "the changes are not known, so a minor change is suggested" in result.stderr
 
 
-def test_both_approvals_pass_and_a_later_edit_fails(repo: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_both_approvals_pass_and_a_later_edit_fails(repo: Path, monkeypatch: pytest.MonkeyPatch,
+                                                    keys: dict[str, Path]) -> None:
     agreement = repo / "agreement"
     edit(agreement / "service-levels.yaml", "within: 24h", "within: 8h")
     git(repo, "commit", "-qam", "Faster first touch")
     day = later_than_every_review(10)
     code, _ = run_in(["review", "new", "--today", day.isoformat()], repo, monkeypatch)
     assert code == 0
-    review = agreement / "reviews" / f"{day}.yaml"
+    assert (agreement / "reviews" / f"{day}.yaml").is_file()
     # Before both leads sign, the check names who is missing.
     code, result = run_in(["review", "status", "--require-approval", "--today", day.isoformat()],
                        repo, monkeypatch)
@@ -158,14 +171,14 @@ def test_both_approvals_pass_and_a_later_edit_fails(repo: Path,
     assert (f"the review of {day} (version " in result.stdout
             and "still needs approval from marketing (Dana Whitfield) and sales (Raj Patel)"
             in result.stdout)
-    approve(review, day)
+    approve(repo, keys, day, monkeypatch)
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "Both leads approve")
     code, result = run_in(["review", "status", "--require-approval", "--today", day.isoformat()],
                        repo, monkeypatch)
     assert code == 0, result.output
     assert "Content: matches the approved digest" in result.stdout
-    assert f"Approval: ok, the review of {day} is approved by every party" in result.stdout
+    assert f"Approval: ok, the review of {day} is signed by every party" in result.stdout
     # One more edit, after the approval: named, in words.
     edit(agreement / "definitions.yaml", "{field: employee_count, gte: 20}",
          "{field: employee_count, gte: 25}")
@@ -214,7 +227,7 @@ def readme_local_steps() -> list[str]:
     return [line for line in block.splitlines() if line.strip()]
 
 
-def test_the_readme_runs_the_workflows_steps(tmp_path: Path) -> None:
+def test_the_readme_runs_the_workflows_steps(tmp_path: Path, keys: dict[str, Path]) -> None:
     """The README block, on a clone of a repository whose main branch holds the agreement, on
     a branch that changes it with a review both leads approved (installing is left out: this
     slaengine is already installed)."""
@@ -227,6 +240,7 @@ def test_the_readme_runs_the_workflows_steps(tmp_path: Path) -> None:
     origin = tmp_path / "origin"
     for part in ("agreement", "schema", "examples"):
         shutil.copytree(ROOT / part, origin / part)
+    with_keys(origin / "agreement", keys)
     git(tmp_path, "init", "-q", "-b", "main", str(origin))
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     day = later_than_every_review(1)
@@ -236,7 +250,9 @@ def test_the_readme_runs_the_workflows_steps(tmp_path: Path) -> None:
                               text=True, check=False)
 
     assert sh(f"slaengine review new --today {day}", origin).returncode == 0
-    approve(origin / "agreement" / "reviews" / f"{day}.yaml", day)
+    for party, key in keys.items():
+        assert sh(f"slaengine review approve --party {party} --key {key} --today {day}",
+                  origin).returncode == 0
     git(origin, "add", "-A")
     git(origin, "commit", "-qm", "The agreement, approved")
     clone = tmp_path / "clone"
@@ -246,7 +262,9 @@ def test_the_readme_runs_the_workflows_steps(tmp_path: Path) -> None:
          "    maturity: 90d\n    target: {gte: 0.3}")
     later = day + timedelta(days=1)
     assert sh(f"slaengine review new --today {later}", clone).returncode == 0
-    approve(clone / "agreement" / "reviews" / f"{later}.yaml", later)
+    for party, key in keys.items():
+        assert sh(f"slaengine review approve --party {party} --key {key} --today {later}",
+                  clone).returncode == 0
     git(clone, "add", "-A")
     git(clone, "commit", "-qm", "A higher conversion target, approved")
     for step in steps[1:]:

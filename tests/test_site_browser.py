@@ -156,7 +156,7 @@ def test_home_shows_version_and_both_approvals(visit: Any, example_site: str) ->
     assert f"Version in force: {agreement.version}" in article
     for approval in agreement.reviews[-1].approvals:
         row = page.locator("tr", has_text=agreement.spec.parties[approval.party].lead.name)
-        assert approval.on.isoformat() in row.inner_text()
+        assert approval.day.isoformat() in row.inner_text()
     assert page.locator(".admonition.danger").count() == 0
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / "home.png"))

@@ -20,6 +20,7 @@ from .loader import LoadedAgreement, PathKey
 from .models import REQUIRED_SECTIONS
 from .models.common import DURATION_PATTERN, FIELD_PATTERN, IDENTIFIER_PATTERN, INTERVAL_PATTERN
 from .models.conditions import FIELD_OPERATORS, SCORE_OPERATORS
+from .models.keys import PUBLIC_KEY_PATTERN
 from .models.review import DIGEST_PATTERN
 
 _NOUNS = {
@@ -251,6 +252,9 @@ class Translator:
         elif pattern == DIGEST_PATTERN:
             yield error("invalid-value", f"`{value}` is not a digest", at,
                         "copy the digest `slaengine review status` prints")
+        elif pattern == PUBLIC_KEY_PATTERN:
+            yield error("invalid-value", f"`{value}` is not an OpenSSH public key", at,
+                        "copy the one line of the `.pub` file, e.g. `ssh-ed25519 AAAA... name`")
         else:
             yield error("invalid-value", f"`{value}` is not written the way `{name}` expects",
                         at)

@@ -210,8 +210,10 @@ class Draft:
 
 
 def draft_review(agreement: Agreement, today: date, kind: str | None,
-                 baseline: Baseline) -> Draft:
-    """`reviews/<today>.yaml`: the suggested version, digest, changes and approval template."""
+                 baseline: Baseline, chosen: str | None = None,
+                 summary: str | None = None) -> Draft:
+    """`reviews/<today>.yaml`: the version (`chosen`, or the suggested one), digest, changes
+    and how to approve it."""
     path = agreement.root / "reviews" / f"{today.isoformat()}.yaml"
     review = in_force(agreement)
     previous = review.version if review else (baseline.spec.version if baseline.spec else None)
@@ -225,10 +227,12 @@ def draft_review(agreement: Agreement, today: date, kind: str | None,
              f"# {'Amendment' if kind == 'amendment' else 'Review'} of {agreement.name}, "
              f"scaffolded by `slaengine review new`.\n",
              f"date: {today.isoformat()}\n",
-             f"version: {version}  # suggested: {bump} change"
+             f"version: {chosen or version}  # suggested: "
+             + (f"{version}, a " if chosen and chosen != version else "") + f"{bump} change"
              + (f" from {previous}" if previous else "") + "\n",
              f"kind: {kind}\n",
              f"digest: {agreement.digest}  # the content both leads approve\n",
+             to_yaml({"summary": summary}) if summary else
              "summary: >-\n  TODO: why these changes, in a few sentences both leads sign.\n"]
     if changes:
         lines.append(to_yaml({"changes": [c.text for c in changes]}))
@@ -236,10 +240,9 @@ def draft_review(agreement: Agreement, today: date, kind: str | None,
         lines.append("changes: []  # " + ("no change of meaning since the approved content\n"
                                           if found is not None else
                                           f"{baseline.note}; list the changes by hand\n"))
-    lines.append("# To approve: replace `[]` with these lines, uncommented, each with its date:\n")
+    lines.append("# Each lead approves by signing: "
+                 "slaengine review approve --party PARTY --key KEY\n")
     lines.append("approvals: []\n")
-    for name, party in agreement.spec.parties.items():
-        lines.append(f"#  - {{party: {name}, name: {party.lead.name}, on: YYYY-MM-DD}}\n")
     lines.append("actions: []  # - {owner: PARTY, what: ..., due: YYYY-MM-DD}\n")
     due = add_months(today, agreement.spec.review.every_months)
     lines.append(f"next_review: {due.isoformat()}\n")
@@ -288,7 +291,8 @@ class Status:
                 return None
             return {"date": review.date.isoformat(), "version": review.version,
                     "kind": review.kind, "digest": review.digest,
-                    "approvals": [{"party": a.party, "name": a.name, "on": a.on.isoformat()}
+                    "approvals": [{"party": a.party, "name": a.name, "on": a.day.isoformat(),
+                                   "date": a.day.isoformat(), "signed": a.signature is not None}
                                   for a in review.approvals],
                     "missing": self.missing(review)}
 

@@ -37,6 +37,7 @@ from ..agreement.describe import (
 )
 from ..agreement.models import AgreementSpec
 from ..agreement.models.common import Duration, Interval
+from ..agreement.models.keys import key_id
 from ..agreement.models.sections import WEEKDAYS, PerValueRule, PointsRule
 from .changes import (
     EDITORIAL,
@@ -44,6 +45,7 @@ from .changes import (
     WEEKDAY_NAMES,
     Differ,
     Effect,
+    Kind,
     Severity,
     Tree,
     commitment_severity,
@@ -95,8 +97,16 @@ def _parties(d: Differ, name: str) -> None:
     def compare(key: str, label: str, old: Any, new: Any) -> None:
         def lead(ov: Any, nv: Any, where: str) -> None:
             subject = f"{label} lead"
+
+            def keys(before: list[str], after: list[str], at: str) -> None:
+                was, now = set(map(key_id, before)), set(map(key_id, after))
+                pairs: list[tuple[Kind, set[str]]] = [("added", now - was), ("removed", was - now)]
+                for kind, ids in pairs:
+                    for text in sorted(ids):
+                        d.add(kind, "parties", key, at, subject, "signing key", None, None,
+                              text=f"{subject}: signing key {kind} ({text})")
             d.attributes("parties", key, where, subject, ov, nv,
-                         {"name": d.said("parties", key, subject, "")})
+                         {"name": d.said("parties", key, subject, ""), "keys": keys})
         d.attributes("parties", key, f"parties.{key}", label, old, new, {"lead": lead})
 
     d.keyed("parties", d.b.parties, d.a.parties, party_label,

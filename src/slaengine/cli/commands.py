@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import click
 
+from ..agreement.diagnostics import UsageError, sort_diagnostics, warning
 from ..agreement.schema import dumps, generated_schemas, lead_schema
-from ..agreement.validator import validate_folder
+from ..agreement.validator import ValidationResult, validate_folder
 from ..api import load_agreement
+from ..change.approvals import SIGNATURE_CODES, verify_reviews
 from .reporters import REPORTERS
 
 DEFAULT_AGREEMENT = "agreement"
@@ -44,10 +47,37 @@ def validate_command(folder: str | None, agreement_option: str | None, fmt: str,
                      today: str | None) -> None:
     """Check an agreement folder: structure, references, contradictions, reviews."""
     root = agreement_dir(folder, agreement_option)
-    result = validate_folder(root, today=_today(today), strict=strict)
+    day = _today(today)
+    result = with_signatures(validate_folder(root, today=day, strict=strict), day, strict)
     color = fmt == "text" and sys.stdout.isatty()
     click.echo(REPORTERS[fmt](result, root, color))
     sys.exit(0 if result.ok else 1)
+
+
+def with_signatures(result: ValidationResult, today: date, strict: bool) -> ValidationResult:
+    """The result with the latest review's signatures verified (ssh-keygen, git) as warnings."""
+    if result.structured is None or result.digest is None or not any(
+            a.signature for r in result.structured.reviews for a in r.approvals):
+        return result  # nothing signed: nothing only ssh-keygen could find
+    reviews = result.structured.reviews
+    latest = max(range(len(reviews)), key=lambda i: (reviews[i].date, i))
+    try:
+        check = verify_reviews(result.structured.spec, reviews, result.loaded.root,
+                               result.digest, today)[latest]
+    except UsageError as problem:
+        found = [warning("signatures-not-verified", f"signatures not verified: {problem}",
+                         result.loaded.locate(("reviews", latest)))]
+    else:
+        found = [warning(a.code, f"the approval of `{a.party}` does not count: {a.problem}",
+                         result.loaded.locate(("reviews", latest, "approvals", a.index)))
+                 for a in check.approvals if a.code in SIGNATURE_CODES]
+        if check.note and reviews[latest].digest == result.digest:  # else: digest-mismatch
+            found.append(warning("approval-keys-unknown", f"the review's signatures cannot be "
+                                 f"verified: {check.note}", result.loaded.locate(
+                                     ("reviews", latest, "digest"))))
+    if strict:
+        found = [d.as_error() for d in found]
+    return replace(result, diagnostics=sort_diagnostics(result.diagnostics + found))
 
 
 @click.command("schema")

@@ -1,4 +1,4 @@
-"""`slaengine review new|status`: the review records both leads sign."""
+"""`slaengine review new|approve|status`: the review records both leads sign."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from pathlib import Path
 import click
 import orjson
 
+from ..agreement.checks.reviews import semver_key
 from ..agreement.diagnostics import UsageError
 from ..agreement.digest import short_digest
 from ..agreement.models import Review
+from ..change.approvals import ReviewCheck, check_json, latest_check, problems_of
+from ..change.approve import Refused, approve, set_version
 from ..change.revisions import (
     Baseline,
     Status,
@@ -28,7 +31,7 @@ today_option = click.option("--today", metavar="DATE", help="Today's date (defau
 
 @click.group("review")
 def review_group() -> None:
-    """Reviews both leads sign: scaffold one, or show which version is in force."""
+    """Reviews both leads sign: scaffold one, sign it, or show which version is in force."""
 
 
 @review_group.command("new")
@@ -38,9 +41,16 @@ def review_group() -> None:
 @today_option
 @click.option("--base", "base_ref", metavar="REF",
               help="Compare with this git ref or folder instead of the approved content.")
+@click.option("--version", "version", metavar="X.Y.Z",
+              help="The new version (default: the suggested one); written into the agreement.")
+@click.option("--summary", metavar="TEXT",
+              help="Why the content changes, in a few sentences (default: a TODO to fill in).")
 def new_command(agreement_dir: Path, kind: str | None, today: str | None,
-                base_ref: str | None) -> None:
-    """Write reviews/<today>.yaml: suggested version, digest, changes, approval template."""
+                base_ref: str | None, version: str | None, summary: str | None) -> None:
+    """Write reviews/<today>.yaml: the version (set in the agreement too), digest, changes."""
+    if version is not None and semver_key(version) is None:
+        raise click.BadParameter(f"`{version}` is not a version; write MAJOR.MINOR.PATCH",
+                                 param_hint="--version")
     agreement = open_agreement(agreement_dir)
     day = _today(today)
     target = agreement.root / "reviews" / f"{day.isoformat()}.yaml"
@@ -56,6 +66,16 @@ def new_command(agreement_dir: Path, kind: str | None, today: str | None,
     else:
         baseline = approved_baseline(agreement)
     draft = draft_review(agreement, day, kind, baseline)
+    wanted = version or draft.version
+    if wanted != agreement.version:
+        try:
+            written = set_version(agreement, wanted)
+        except Refused as refused:
+            click.echo(f"slaengine: {refused}", err=True)
+            sys.exit(1)
+        click.echo(f"set version {wanted} in {written} (was {agreement.version})", err=True)
+        agreement = open_agreement(agreement_dir)
+    draft = draft_review(agreement, day, kind, baseline, wanted, summary)
     draft.path.parent.mkdir(parents=True, exist_ok=True)
     draft.path.write_text(draft.text, encoding="utf-8")
     click.echo(str(draft.path))
@@ -66,17 +86,53 @@ def new_command(agreement_dir: Path, kind: str | None, today: str | None,
         click.echo(f"compared with {baseline.source}: {len(draft.changes)} change"
                    f"{'' if len(draft.changes) == 1 else 's'}, suggested version "
                    f"{draft.version} ({draft.bump})", err=True)
-    if draft.version != agreement.version:
-        click.echo(f"reminder: the agreement says version {agreement.version}; set `version: "
-                   f"{draft.version}` in it (or change the suggestion), then put the new "
-                   "digest in this review (`slaengine review status` prints it)", err=True)
+    if version is not None and version != draft.version:
+        click.echo(f"note: version {version} given, {draft.version} suggested", err=True)
+
+
+@review_group.command("approve")
+@agreement_option
+@click.option("--party", required=True, metavar="PARTY", help="The party you approve for.")
+@click.option("--key", "key_file", required=True, metavar="FILE",
+              type=click.Path(path_type=Path, dir_okay=False),
+              help="Your private key, or its .pub file when ssh-agent holds the private key.")
+@today_option
+def approve_command(agreement_dir: Path, party: str, key_file: Path, today: str | None) -> None:
+    """Sign the latest review for PARTY with an SSH key registered for its lead."""
+    agreement = open_agreement(agreement_dir)
+    try:
+        signed = approve(agreement, party, key_file, _today(today))
+    except Refused as refused:
+        click.echo(f"slaengine: not approved: {refused}", err=True)
+        sys.exit(1)
+    click.echo(f"{signed.path}: {signed.name} ({signed.party}) approved version "
+               f"{signed.review.version} on {signed.day} with key {signed.fingerprint}")
+    if signed.trust.first_use:
+        click.echo("note: no earlier review is signed, so the keys in this content are "
+                   "trusted on first use", err=True)
 
 
 def _approvals(review: Review) -> str:
-    return " and ".join(f"{a.name} ({a.party}) on {a.on}" for a in review.approvals) or "nobody"
+    return " and ".join(f"{a.name} ({a.party}) on {a.day}" for a in review.approvals) or "nobody"
 
 
-def status_text(status: Status, required: bool) -> str:
+def signatures_text(check: ReviewCheck | None) -> list[str]:
+    if check is None:
+        return []
+    lines = [f"Signatures on the review of {check.review.date}"
+             + (f", checked against the keys of {check.trust.source}:" if check.trust else ":")]
+    if check.note:
+        lines.append(f"  cannot be verified: {check.note}")
+    for a in check.approvals:
+        key = f", key {a.fingerprint}" if a.fingerprint else ""
+        lines.append(f"  {a.party}: {a.name}, {a.day}{key}: "
+                     + ("verified" if a.ok else f"does not count: {a.problem}"))
+    if not check.approvals:
+        lines.append("  none yet")
+    return lines
+
+
+def status_text(status: Status, required: bool, check: ReviewCheck | None = None) -> str:
     agreement, review = status.agreement, status.in_force
     lines = [f"{agreement.name}, version {agreement.version} "
              f"(digest {short_digest(agreement.digest)})"]
@@ -109,13 +165,16 @@ def status_text(status: Status, required: bool) -> str:
         lines.append(f"Next review: due {status.due}, " + (
             f"overdue by {-days} day{'s' if days != -1 else ''}" if days < 0
             else "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"))
+    lines += signatures_text(check)
     if required:
         if status.problems:
             lines.append("Approval: missing")
             lines += [f"  - {p}" for p in status.problems]
         else:
             lines.append(f"Approval: ok, the review of {latest.date if latest else '?'} is "
-                         "approved by every party and matches the current content")
+                         "signed by every party and matches the current content")
+            if check is not None and check.trust is not None and check.trust.first_use:
+                lines.append("  note: keys trusted on first use (no earlier review is signed)")
     return "\n".join(lines)
 
 
@@ -131,9 +190,16 @@ def status_command(agreement_dir: Path, require_approval: bool, today: str | Non
                    fmt: str) -> None:
     """The version in force, who approved it, whether the content still matches, when due."""
     agreement = open_agreement(agreement_dir)
-    status = review_status(agreement, _today(today))
+    day = _today(today)
+    status = review_status(agreement, day)
+    check = latest_check(agreement.spec, agreement.reviews, agreement.root, agreement.digest, day)
+    if check is not None:
+        status.problems += problems_of(check)
     if fmt == "json":
-        click.echo(orjson.dumps(status.to_json(), option=orjson.OPT_INDENT_2).decode())
+        doc = status.to_json()
+        doc["signatures"] = check_json(check) if check is not None else None
+        doc["approval"]["ok"] = not status.problems
+        click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
     else:
-        click.echo(status_text(status, require_approval))
+        click.echo(status_text(status, require_approval, check))
     sys.exit(1 if require_approval and status.problems else 0)

@@ -23,8 +23,10 @@ from ..agreement.diagnostics import AgreementError, UsageError
 from ..agreement.digest import digest
 from ..agreement.models import AgreementSpec
 from ..api import Agreement, load_agreement
+from ..change.approvals import verify_reviews
 from ..change.diff import diff_agreements
 from ..change.revisions import SEARCHED_COMMITS, commits_of, repo_root
+from .context import SignatureState
 from .renderer import PAGE_ORDER, ROOT, render_site
 
 try:
@@ -129,10 +131,30 @@ def review_changes(agreement: Agreement, searched: int = SEARCHED_COMMITS) -> di
     return out
 
 
+def review_signatures(agreement: Agreement, today: date) -> dict[str, list[SignatureState]]:
+    """Each review's approvals as `review status` verifies them (empty without ssh-keygen)."""
+    try:
+        checks = verify_reviews(agreement.spec, agreement.reviews, agreement.root,
+                                agreement.digest, today)
+    except UsageError:
+        return {}
+    out: dict[str, list[SignatureState]] = {}
+    for check in checks:
+        states = [SignatureState(None, False, None)] * len(check.review.approvals)
+        for a in check.approvals:
+            states[a.index] = SignatureState(a.fingerprint, a.ok, a.problem)
+        if check.note:
+            states = [SignatureState(s.fingerprint, False, s.problem or check.note)
+                      for s in states]
+        out[check.review.date.isoformat()] = states
+    return out
+
+
 def render_into(agreement_dir: Path, docs_dir: Path, today: date) -> int:
     """Load the agreement (raising `AgreementError` when it is invalid) and write its pages."""
     agreement = load_agreement(agreement_dir)
-    return write_pages(render_site(agreement, today, review_changes(agreement)), docs_dir)
+    return write_pages(render_site(agreement, today, review_changes(agreement),
+                                   review_signatures(agreement, today)), docs_dir)
 
 
 def build(agreement_dir: Path, today: date, config_file: Path = DEFAULT_CONFIG) -> Path:

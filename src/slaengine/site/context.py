@@ -34,6 +34,15 @@ from .markdown import Md, code, escape, indent, link, text_with_code
 
 
 @dataclass(frozen=True)
+class SignatureState:
+    """How one approval's signature checked out: the key that made it, and whether it counts."""
+
+    fingerprint: str | None
+    verified: bool
+    problem: str | None
+
+
+@dataclass(frozen=True)
 class Site:
     """The agreement being published and the date its status is told as of."""
 
@@ -42,6 +51,9 @@ class Site:
     # Per review date (ISO), the changes of meaning since the previous review's approved
     # text, worked out by the diff; absent when that text could not be found.
     review_changes: Mapping[str, list[str]] = field(default_factory=dict)
+    # Per review date (ISO), each approval's signature as verified (in `approvals` order);
+    # absent when the signatures were not checked (no ssh-keygen, or not asked for).
+    signatures: Mapping[str, list[SignatureState]] = field(default_factory=dict)
 
     @property
     def spec(self) -> AgreementSpec:

@@ -28,10 +28,10 @@ from ..agreement.describe import (
     with_article,
 )
 from ..agreement.digest import short_digest
-from ..agreement.models import AgreementSpec, Calibration, Definition, ServiceLevel
+from ..agreement.models import AgreementSpec, Approval, Calibration, Definition, ServiceLevel
 from ..agreement.models.sections import WEEKDAYS
 from ..agreement.phrases import leads_where
-from .context import Site, criteria, field_ref, or_dash, references, relative
+from .context import SignatureState, Site, criteria, field_ref, or_dash, references, relative
 from .markdown import Md, anchor, code, escape, ident, join, link, text_with_code
 from .mermaid import lifecycle_flowchart
 from .status import review_status
@@ -51,7 +51,7 @@ def home(site: Site) -> Page:
     spec, status = site.spec, review_status(site)
     approvals = {a.party: a for a in status.latest.approvals} if status.latest else {}
     leads = [{"party": party_label(spec, pid), "lead": describe_person(party.lead),
-              "approved": approvals[pid].on.isoformat() if pid in approvals
+              "approved": approvals[pid].day.isoformat() if pid in approvals
               else "not yet approved"} for pid, party in spec.parties.items()]
     approved = status.approved
     counts = [
@@ -73,7 +73,7 @@ def home(site: Site) -> Page:
         "name": spec.agreement, "description": spec.description, "version": spec.version,
         "effective": "not set" if spec.effective is None else spec.effective.isoformat() + (
             " (not yet in force)" if spec.effective > site.today else ""),
-        "approved": (f"{max(a.on for a in approved.approvals).isoformat()} "
+        "approved": (f"{max(a.day for a in approved.approvals).isoformat()} "
                      f"(version {approved.version}, {approved.kind} review of "
                      f"{approved.date.isoformat()})") if approved and approved.approvals
         else "never",
@@ -95,7 +95,7 @@ def in_force_text(site: Site, status: Any) -> str:
                  else f"effective {spec.effective.isoformat()}" + (
                      " (not yet in force)" if spec.effective > site.today else ""))
     signed = [f"{approvals[pid].name} for {party_label(spec, pid)} on "
-              f"{approvals[pid].on.isoformat()}" if pid in approvals
+              f"{approvals[pid].day.isoformat()}" if pid in approvals
               else f"not yet by {party_label(spec, pid)} ({party.lead.name})"
               for pid, party in spec.parties.items()]
     approved = ("Approved by " + (", ".join(signed[:-1]) + " and " if len(signed) > 1 else "")
@@ -329,6 +329,18 @@ def dispositions(site: Site) -> Page:
     }
 
 
+def _signature(approval: Approval, state: SignatureState | None) -> Md:
+    """How an approval is signed, in words: the key's fingerprint, and whether it verifies."""
+    if approval.signature is None:
+        return Md("not signed")
+    if state is None:
+        return Md("signed (not verified here)")
+    key = f" with key {code(state.fingerprint)}" if state.fingerprint else ""
+    if state.verified:
+        return Md(f"signed{key}, signature verified")
+    return Md(f"signed{key}, **does not verify**: {escape(state.problem or 'unknown reason')}")
+
+
 def reviews(site: Site) -> Page:
     spec, digest = site.spec, site.agreement.digest
     ordered = sorted(enumerate(site.reviews), key=lambda pair: (pair[1].date, pair[0]),
@@ -336,6 +348,7 @@ def reviews(site: Site) -> Page:
     entries = []
     for _, review in ordered:
         signed = {a.party for a in review.approvals}
+        states = site.signatures.get(review.date.isoformat(), [])
         actions = []
         for action in review.actions:
             late = action.due is not None and action.due < site.today
@@ -347,7 +360,9 @@ def reviews(site: Site) -> Page:
             "anchor": ident(f"review-{review.date.isoformat()}"), "date": review.date.isoformat(),
             "kind": review.kind, "version": review.version, "summary": review.summary,
             "approvals": [{"party": party_label(spec, a.party), "name": a.name,
-                           "on": a.on.isoformat(), "note": a.note} for a in review.approvals],
+                           "on": a.day.isoformat(), "note": a.note,
+                           "signature": _signature(a, states[j] if j < len(states) else None)}
+                          for j, a in enumerate(review.approvals)],
             "missing": [party_label(spec, p) for p in spec.parties if p not in signed],
             "changes": review.changes, "actions": actions,
             "computed": site.review_changes.get(review.date.isoformat()),

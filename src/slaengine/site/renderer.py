@@ -20,7 +20,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 
 from ..api import Agreement
 from . import pages
-from .context import Site
+from .context import SignatureState, Site
 from .glossary import glossary
 from .markdown import Md, escape, join, link
 
@@ -96,14 +96,16 @@ def render_page(template: str, data: dict[str, Any]) -> str:
 
 
 def render_site(agreement: Agreement, today: date,
-                review_changes: Mapping[str, list[str]] | None = None) -> dict[str, str]:
+                review_changes: Mapping[str, list[str]] | None = None,
+                signatures: Mapping[str, list[SignatureState]] | None = None) -> dict[str, str]:
     """Every page of the published agreement, `{"agreement/<page>.md": markdown}`, in nav order.
 
     `review_changes` maps a review's date (ISO) to the plain-language changes since the
     previous review's approved text (`slaengine.site.build.review_changes` works them out from git);
-    without it, the reviews page shows the `changes:` each review records.
+    without it, the reviews page shows the `changes:` each review records. `signatures`
+    (`slaengine.site.build.review_signatures`) says whose signature verifies.
     """
-    site = Site(agreement, today, review_changes or {})
+    site = Site(agreement, today, review_changes or {}, signatures or {})
     out: dict[str, str] = {}
     for name, template, build in PAGES:
         out[f"{ROOT}/{name}"] = render_page(template, build(site))

@@ -7,7 +7,7 @@ from .kpis import check_kpis
 from .lifecycle import check_dispositions, check_recycling, check_stages
 from .operators import check_fields, check_operators
 from .references import check_condition_references, check_cycles
-from .reviews import check_approvals, check_digest_and_cadence, check_versions
+from .reviews import check_approvals, check_digest_and_cadence, check_keys, check_versions
 from .scoring import check_bands, check_score_rules
 
 ALL_CHECKS: tuple[Check, ...] = (
@@ -23,6 +23,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_calendars,
     check_service_levels,
     check_kpis,
+    check_keys,
     check_versions,
     check_approvals,
     check_digest_and_cadence,

@@ -10,6 +10,7 @@ from datetime import date
 from ..diagnostics import Diagnostic, error, warning
 from ..digest import short_digest
 from ..models import Review
+from ..models.keys import parse_public_key
 from .base import CheckContext
 
 # The grammar published at semver.org, verbatim.
@@ -42,6 +43,29 @@ def latest_approved(reviews: list[Review], parties: list[str]) -> tuple[int, Rev
 
 def next_review_due(review: Review, every_months: int) -> date:
     return review.next_review or add_months(review.date, every_months)
+
+
+def check_keys(ctx: CheckContext) -> Iterator[Diagnostic]:
+    """Each registered signing key parses, and belongs to one party only."""
+    owners: dict[bytes, str] = {}
+    for name, party in ctx.spec.parties.items():
+        for i, text in enumerate(party.lead.keys):
+            path = ("parties", name, "lead", "keys", i)
+            try:
+                key = parse_public_key(text)
+            except ValueError as problem:
+                yield error("invalid-key", f"the key of `{name}`'s lead is not an OpenSSH "
+                            f"public key: {problem}", ctx.at(path),
+                            "copy the one line of the `.pub` file (`ssh-keygen -y -f KEY` "
+                            "prints it)")
+                continue
+            other = owners.get(key.blob)
+            if other is not None:
+                yield error("duplicate-key",
+                            f"key {key.fingerprint} is registered for `{other}`"
+                            + (" twice" if other == name else f" and for `{name}`"),
+                            ctx.at(path), "each lead signs with keys of their own")
+            owners.setdefault(key.blob, name)
 
 
 def check_versions(ctx: CheckContext) -> Iterator[Diagnostic]:
@@ -83,19 +107,56 @@ def check_approvals(ctx: CheckContext) -> Iterator[Diagnostic]:
             seen.add(approval.party)
         for j, action in enumerate(review.actions):
             yield from ctx.party_ref(action.owner, (*base, "actions", j, "owner"))
+        if i == latest:
+            yield from _latest_approvals(ctx, i, review)
         missing = [p for p in parties if p not in review.approved_by()]
         if not missing:
             continue
         names = " and ".join(f"`{p}`" for p in missing)
         where = ctx.at((*base, "approvals"))
+        if i == latest and (review.summary or "").lstrip().upper().startswith("TODO"):
+            yield warning("review-summary-todo", f"the review of {review.date} awaits approval "
+                          "with the summary still a placeholder", ctx.at((*base, "summary")),
+                          "say in a few sentences why the content changes: it is what both "
+                          "leads sign")
         if i == latest:
             yield warning("review-pending-approval",
                           f"the review of {review.date} still needs approval from {names}",
-                          where, "each party's lead adds `{party: ..., name: ..., on: DATE}`")
+                          where, "each party's lead runs `slaengine review approve --party "
+                          "PARTY --key KEY`")
         else:
             yield error("review-missing-approval",
                         f"the review of {review.date} was never approved by {names}", where,
                         "a review counts only when both leads have signed it")
+
+
+def _latest_approvals(ctx: CheckContext, i: int, review: Review) -> Iterator[Diagnostic]:
+    """What can be told of the latest review's approvals without ssh-keygen or git. Unsigned
+    approvals and names that are not the lead's are named once the agreement registers
+    signing keys (before, it has not adopted signing; `review status --require-approval`
+    fails on them either way)."""
+    signing = any(p.lead.keys for p in ctx.spec.parties.values())
+    for j, approval in enumerate(review.approvals):
+        where = ctx.at(("reviews", i, "approvals", j))
+        party = ctx.spec.parties.get(approval.party)
+        if party is None:
+            continue
+        if signing and (approval.signature is None or approval.date is None):
+            yield warning("approval-unsigned", f"the approval of `{approval.party}` is not "
+                          "signed, so it does not count", where,
+                          f"{party.lead.name} runs `slaengine review approve --party "
+                          f"{approval.party} --key KEY` in its place")
+        if signing and approval.name != party.lead.name:
+            yield warning("approval-wrong-name", f"`{approval.party}` is approved by "
+                          f"{approval.name}, but its lead is {party.lead.name}",
+                          ctx.at(("reviews", i, "approvals", j, "name")),
+                          "only the party's lead approves for it")
+        if ctx.today is not None and approval.day > ctx.today:
+            yield warning("approval-date-in-future", f"the approval of `{approval.party}` is "
+                          f"dated {approval.day}, after today ({ctx.today})", where)
+        if approval.day < review.date:
+            yield warning("approval-date-before-review", f"the approval of `{approval.party}` "
+                          f"is dated {approval.day}, before the review of {review.date}", where)
 
 
 def check_digest_and_cadence(ctx: CheckContext) -> Iterator[Diagnostic]:

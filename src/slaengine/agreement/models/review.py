@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
-from pydantic import StringConstraints
+from pydantic import ConfigDict, StringConstraints, model_validator
 
 from .common import Identifier, IsoDate, StrictModel, Text
 
@@ -13,12 +14,34 @@ Digest = Annotated[str, StringConstraints(pattern=DIGEST_PATTERN)]
 
 
 class Approval(StrictModel):
-    """A party's lead signing off the reviewed content."""
+    """A party's lead signing off the reviewed content, with an SSH signature over it.
+
+    Approvals written before signing existed say `on:` instead of `date:` and carry no
+    signature; they still load, and count as unsigned.
+    """
+
+    model_config = ConfigDict(**StrictModel.model_config, json_schema_extra={
+        "oneOf": [{"required": ["date"]}, {"required": ["on"]}]})
 
     party: Identifier
     name: Text
-    on: IsoDate
+    date: IsoDate | None = None
+    on: IsoDate | None = None
+    signature: str | None = None
     note: str | None = None
+
+    @model_validator(mode="after")
+    def _one_date(self) -> Approval:
+        if (self.date is None) == (self.on is None):
+            raise ValueError("an approval takes exactly one of `date` and `on`")
+        return self
+
+    @property
+    def day(self) -> datetime.date:
+        """The approval's date, whichever key holds it."""
+        day = self.date or self.on
+        assert day is not None  # the validator above
+        return day
 
 
 class Action(StrictModel):

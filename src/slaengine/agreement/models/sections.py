@@ -28,6 +28,7 @@ from .common import (
     Text,
 )
 from .conditions import Condition, Scalar
+from .keys import PublicKeyText
 
 # ---------------------------------------------------------------- parties
 
@@ -39,6 +40,7 @@ class Person(StrictModel):
     title: str | None = None
     handle: str | None = None
     email: str | None = None
+    keys: list[PublicKeyText] = []  # OpenSSH public keys the lead signs approvals with
 
 
 class Party(StrictModel):
