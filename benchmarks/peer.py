@@ -251,6 +251,13 @@ ZEN_EXPRESSION: Final = " and ".join([
 ])
 
 
+# zen-engine's `matches` compiles its pattern on every call (about 0.25 ms here), which
+# dominates the rule's cost; the rule less its regex rule gives zen's cost without that: a
+# lower bound for the same rule (not the same verdicts, so not compared).
+ZEN_WITHOUT_REGEX: Final = ZEN_EXPRESSION.replace(
+    f'((job_title != null and matches(job_title, "{NOT_A_BUYER}")) ? -30 : 0)', "0")
+
+
 def zen_context(lead: Mapping[str, Any], now: datetime) -> dict[str, Any]:
     """The lead as zen-engine's expressions take it: JSON values (instants as epoch
     seconds), with `now`."""
