@@ -86,6 +86,23 @@ def test_every_dialect_parses_back_without_warnings(
     assert any(isinstance(s, exp.Create) for s in statements)
 
 
+@pytest.mark.parametrize("what", ["decisions", "kpis"])
+@pytest.mark.parametrize("name", ["duckdb", "postgres", "spark"])  # the others refuse a regex
+def test_postgres_materialises_every_step(name: str, what: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    """PostgreSQL would inline the chain of steps into one exponentially long expression;
+    the printed query marks each step `AS MATERIALIZED` there, and only there."""
+    args = ["--agreement", str(ROOT / "agreement"), "--now", "2026-11-20T10:00:00Z"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sql", "--dialect", name, "--what", what, *args])
+    assert exit_info.value.code in (0, None)
+    tree = sqlglot.parse_one(capsys.readouterr().out.rstrip().rstrip(";"), dialect=name)
+    ctes = list(tree.find_all(exp.CTE))
+    assert len(ctes) > 10
+    assert [c.alias for c in ctes if c.args.get("materialized")] == (
+        [c.alias for c in ctes] if name == "postgres" else [])
+
+
 @pytest.mark.parametrize("name", sorted(DIALECTS))
 def test_random_agreements_parse_back(name: str) -> None:
     @settings(max_examples=15, deadline=None, suppress_health_check=[

@@ -25,6 +25,7 @@ _NO_VIOLATIONS: tuple[Violation, ...] = ()
 _NO_ERRORS: tuple[RecordError, ...] = ()
 _EMPTY: Mapping[str, Any] = {}
 _NO_READINGS: tuple[Reading, ...] = ()
+_UNKNOWN_STAGES_KEPT = 256  # distinct unknown stage values whose violation is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class Lifecycle:
         disposition = spec.disposition_field
         self.disposition_field = disposition if disposition in spec.fields else None
         self.plans: dict[str, _StagePlan] = {}
+        self._unknown: dict[str, tuple[Violation, ...]] = {}
         stages = spec.stages
         for i, stage in enumerate(stages):
             # A later stage counts as "already qualified for" only through a requirement that
@@ -66,6 +68,22 @@ class Lifecycle:
                 stage.owner, stage.requires,
                 definition_label(spec, stage.requires) if stage.requires else "",
                 tuple(ahead), stage.requires_disposition and self.disposition_field is not None))
+
+    def unknown(self, stage: str) -> tuple[Violation, ...]:
+        """The violation of a stage the agreement does not have.
+
+        Made once per stage value (a violation is immutable): building it costs more than
+        the rest of placing the lead, and an export usually repeats a few stage values, or
+        all of them when the agreement has no `stages` at all.
+        """
+        found = self._unknown.get(stage)
+        if found is None:
+            found = (Violation("unknown-stage",
+                               f"recorded stage `{stage}` is not a stage of the agreement",
+                               stage),)
+            if len(self._unknown) < _UNKNOWN_STAGES_KEPT:
+                self._unknown[stage] = found
+        return found
 
     def recorded(self, values: Mapping[str, Any]) -> str | None:
         stage = values.get(self.stage_field)
@@ -83,9 +101,7 @@ class Lifecycle:
             return None, None, _NO_VIOLATIONS
         plan = self.plans.get(stage)
         if plan is None:
-            return stage, None, (Violation(
-                "unknown-stage", f"recorded stage `{stage}` is not a stage of the agreement",
-                stage),)
+            return stage, None, self.unknown(stage)
         if plan.trivial:
             return stage, plan.owner, _NO_VIOLATIONS
         found: list[Violation] = []

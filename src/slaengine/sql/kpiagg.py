@@ -253,6 +253,5 @@ def union(selects: Sequence[exp.Select], ctes: Sequence[tuple[str, exp.Query]],
     query: exp.Query = selects[0]
     for select in selects[1:]:
         query = exp.Union(this=query, expression=select, distinct=False)
-    query.set("with_", exp.With(expressions=[
-        exp.CTE(this=q, alias=exp.TableAlias(this=d.ident(n))) for n, q in ctes]))
+    query.set("with_", exp.With(expressions=[d.cte(n, q) for n, q in ctes]))
     return query

@@ -132,8 +132,7 @@ class Query:
         select = select.from_(self.table(self.current, PREVIOUS), copy=False)
         if order_by is not None:
             select = select.order_by(self.col(order_by), copy=False)
-        ctes = [exp.CTE(this=query, alias=exp.TableAlias(this=self.d.ident(name)))
-                for name, query in self.steps]
+        ctes = [self.d.cte(name, query) for name, query in self.steps]
         select.set("with_", exp.With(expressions=ctes))
         return select
 

@@ -36,8 +36,12 @@ ROWS_PER_INSERT: Final = 500
 
 
 def _create(d: Dialect, name: str, columns: Sequence[tuple[str, str]]) -> exp.Expr:
+    """CREATE TABLE; its first column is the key the queries join on (`d.keys_lookup_tables`)."""
+    key = [exp.ColumnConstraint(kind=exp.PrimaryKeyColumnConstraint())]
     schema = exp.Schema(this=exp.Table(this=d.ident(name)), expressions=[
-        exp.ColumnDef(this=d.ident(c), kind=exp.DataType.build(t)) for c, t in columns])
+        exp.ColumnDef(this=d.ident(c), kind=exp.DataType.build(t),
+                      constraints=key if i == 0 and d.keys_lookup_tables else None)
+        for i, (c, t) in enumerate(columns)])
     return exp.Create(this=schema, kind="TABLE")
 
 
