@@ -20,7 +20,7 @@ import orjson
 
 from ..evaluate.decision import Decision
 from ..evaluate.evaluator import Engine
-from ..evaluate.leads import RawRecord, file_size, read_leads
+from ..evaluate.leads import RawRecord, file_size
 from ..reports.weekly import (
     FAIL_ON,
     AtRisk,
@@ -34,6 +34,7 @@ from ..reports.weekly import (
 from .evaluate import (
     Progress,
     agreement_option,
+    checked_leads,
     engine_for,
     mapping_option,
     now_option,
@@ -341,8 +342,8 @@ def check_command(leads_path: str, agreement_dir: Path, now_text: str | None,
     engine = engine_for(agreement, mapping_file)
     stdin = leads_path == "-"
     progress = Progress(None if stdin else file_size(Path(leads_path)))
-    records = progress.follow(read_leads(leads_path if stdin else Path(leads_path),
-                                         on_open=progress.opened))
+    engine, records = checked_leads(engine, leads_path, progress)
+    records = progress.follow(records)
     report = build_check(engine, numbered(engine, records, now), now,
                          limit=None if fmt == "json" else limit)
     click.echo(RENDERERS[fmt](report))

@@ -29,7 +29,14 @@ from ..evaluate.leads import RawRecord, read_leads
 from ..kpis import parse_period
 from ..reports.monthly import NO_CODE, MonthlyReport, build_monthly, default_now
 from .check import markdown_cell, plural, short_digest
-from .evaluate import agreement_option, engine_for, mapping_option, open_agreement, parse_now
+from .evaluate import (
+    agreement_option,
+    checked_leads,
+    engine_for,
+    mapping_option,
+    open_agreement,
+    parse_now,
+)
 from .kpis import BAND_HEADERS, MARKS, band_rows, number_text, target_text
 from .kpis import notes as kpi_notes
 
@@ -374,11 +381,12 @@ def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_te
         now, basis = parse_now(now_text), "given with --now"
     else:
         now, basis = default_now(month, datetime.now(UTC))
+    engine, checked = checked_leads(engine, leads_path)
     if leads_path == "-":  # read twice (the month, then the calibration): keep stdin's records
-        records: list[RawRecord] = list(read_leads("-"))
+        records: list[RawRecord] = list(checked)
         first, again = iter(records), iter(records)
     else:
-        first, again = read_leads(Path(leads_path)), read_leads(Path(leads_path))
+        first, again = checked, read_leads(Path(leads_path))
     report = build_monthly(engine, first, month, now, calibration_leads=again, now_basis=basis)
     stem = f"report-{month.key}"
     charts = monthly_charts(report)

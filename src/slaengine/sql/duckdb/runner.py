@@ -26,8 +26,10 @@ from ...agreement.models.conditions import Condition
 from ...evaluate.clocks import IDLE, Reading, reading_json, seconds_value
 from ...evaluate.coerce import RecordError
 from ...evaluate.evaluator import Engine
+from ...evaluate.intake import check_file
 from ...evaluate.leads import RawRecord, detect_format, read_leads
 from ...evaluate.literals import INT64_MAX, widen_score
+from ...evaluate.mapping import MappingFile
 from ...evaluate.recycling import Credit, Recycle
 from ...evaluate.violations import Violation
 from .. import CompiledSql, compile_decisions
@@ -72,13 +74,20 @@ class DuckRun:
                  extra_columns: Callable[[Mapping[str, Coerced]],
                                          Mapping[str, Condition | str]] | None = None):
         duckdb = _duckdb()
-        self.engine, self.path = engine, Path(path)
-        self.now = engine.instant(now)
+        self.path = Path(path)
         if str(path) == "-":
             raise UsageError("the duckdb engine reads files; give the lead file's path")
         if not self.path.is_file():
             raise UsageError(f"{self.path}: lead file not found")
         self.fmt = detect_format(self.path)
+        if isinstance(engine.mapping, MappingFile) and engine.mapping.python_only:
+            options = ", ".join(f"`{o}`" for o in engine.mapping.python_only)
+            raise UsageError(f"the duckdb engine does not read the mapping's {options}; "
+                             "use --engine python")
+        # The columns are checked as the Python engine checks them, and read as spelled.
+        self.engine, self.warnings = check_file(engine, self.path, self.fmt)
+        engine = self.engine
+        self.now = engine.instant(now)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB keeps a query's rows in input order unless it joins (the decisions query,
