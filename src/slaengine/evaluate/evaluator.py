@@ -19,6 +19,7 @@ from .decision import Decision, Violation, record
 from .explain import ConditionResult, Interpreter
 from .leads import RawRecord
 from .literals import as_instant
+from .mapping import MappedCoercer, MappingFile
 from .recycling import Credit, Recycle, Recycling
 
 _NO_VIOLATIONS: tuple[Violation, ...] = ()
@@ -125,7 +126,9 @@ class Engine:
             spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}", kpis=kpis)
         self.definition_names = self.compiled.definition_names
         self.score_names = self.compiled.score_names
-        self.coerce = Coercer(spec.fields, self.tz, mapping)
+        self.coerce = (MappedCoercer(spec.fields, self.tz, mapping)
+                       if isinstance(mapping, MappingFile) and mapping.translates
+                       else Coercer(spec.fields, self.tz, mapping))
         self.lifecycle = Lifecycle(spec)
         self.clocks = Clocks(spec, self.compiled.extra_paths, self.tz)
         self.recycling = Recycling(spec, self.compiled.extra_paths)
