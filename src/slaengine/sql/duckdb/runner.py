@@ -108,7 +108,8 @@ class DuckRun:
         self.compiled: CompiledSql = compile_decisions(
             engine.spec, self.now, version=engine.version, digest=engine.digest,
             years=self.years, relation="leads", float_values=floats, passthrough=passthrough,
-            values=[disposition] if disposition else [], datetime_micros=True,
+            values=list(dict.fromkeys([*([disposition] if disposition else []),
+                                       *engine.allowed.allowed])), datetime_micros=True,
             inline_lookups=True,
             extra_columns=extra_columns(self.coerced) if extra_columns else None)
         self.load_tables()
@@ -145,6 +146,7 @@ class DuckRun:
         needed = needed_fields(spec)
         if kpis:  # the fields the KPIs place in time, group by or measure
             needed = [*needed, *KpiPlan(spec).fields]
+        needed = [*needed, *self.engine.allowed.allowed]  # checked for values not allowed
         coercer = SqlCoercer(spec, q, self.source.columns, self.engine.coerce.columns,
                              needed, fast)
         coerced = coercer.build()
@@ -306,10 +308,20 @@ class RecordBuilder:
                 return int(value)
         return value  # type: ignore[no-any-return]
 
+    def warnings(self, row: Mapping[str, Any]) -> tuple[RecordError, ...]:
+        """The record's `value-not-allowed` warnings, worded by the Python check."""
+        allowed = self.engine.allowed
+        values = {n: row[f"_value_{n}"] for n in allowed.allowed}
+        found = allowed.check(values)
+        return tuple(RecordError(w.code, w.message, w.field, self.column(
+            w.field or "", bool(row[self.run.coerced[w.field or ""].first])), w.value)
+            for w in found)
+
     def record(self, row: Mapping[str, Any]) -> dict[str, Any]:
         engine = self.engine
         stage = row["stage"]
-        return {
+        warnings = self.warnings(row) if engine.allowed else ()
+        rec = {
             "id": row["id"],
             "version": engine.version,
             "digest": engine.digest,
@@ -324,6 +336,9 @@ class RecordBuilder:
             "credit": self.credit(row),
             "errors": self.errors(row),
         }
+        if warnings:
+            rec["warnings"] = [w.to_json() for w in warnings]
+        return rec
 
     def clock(self, row: Mapping[str, Any], i: int, name: str) -> dict[str, Any]:
         status = row[f"sl_{name}_status"]
