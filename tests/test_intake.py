@@ -15,6 +15,7 @@ import slaengine
 from slaengine.agreement.diagnostics import UsageError
 from slaengine.evaluate.intake import check_file, open_leads
 from slaengine.evaluate.mapping import load_mapping, read_mapping
+from slaengine.evaluate.shipped import shipped_mappings
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTS = ROOT / "examples" / "exports"
@@ -42,28 +43,76 @@ def upper_case_copy(tmp_path: Path, name: str = "salesforce-leads.csv") -> Path:
     return out
 
 
-HUBSPOT_WITHOUT_MAPPING = (
-    "slaengine: error: examples/exports/hubspot-contacts.csv: the lead file's header lacks the "
-    "key column\n"
-    "  no column `lead_id` or `id` for the key field `id`; the file has `Record ID`\n")
+def labels_export(tmp_path: Path) -> Path:
+    """An export with labels no shipped mapping reads."""
+    leads = tmp_path / "labels.csv"
+    leads.write_text('"Lead ID","Company Name","Employees"\n"A","Acme","120"\n')
+    return leads
+
+
+def without_mapping(leads: Path) -> str:
+    return (f"slaengine: error: {leads}: the lead file's header lacks the key column\n"
+            "  no column `lead_id` or `id` for the key field `id`; the file has `Lead ID`\n"
+            "  hint: give --mapping a file that maps the fields to this export's columns (see "
+            "examples/mappings/README.md)\n")
 
 
 @pytest.mark.parametrize("command", [
     ["evaluate"], ["evaluate", "--engine", "duckdb"], ["check"], ["kpis"],
     ["kpis", "--engine", "duckdb"], ["diff", "HEAD"],
 ])
-def test_an_export_without_its_mapping_exits_2_naming_the_key(command: list[str]) -> None:
-    result = run(*command, "--leads", "examples/exports/hubspot-contacts.csv", "--now", NOW)
+def test_an_export_without_its_mapping_exits_2_naming_the_key(tmp_path: Path,
+                                                              command: list[str]) -> None:
+    leads = labels_export(tmp_path)
+    result = run(*command, "--leads", str(leads), "--now", NOW)
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
-    assert result.stderr.startswith(HUBSPOT_WITHOUT_MAPPING)
+    assert result.stderr == without_mapping(leads)
 
 
 def test_report_refuses_before_writing(tmp_path: Path) -> None:
-    result = run("report", "--leads", "examples/exports/hubspot-contacts.csv", "--month",
-                 "2026-10", "--out", str(tmp_path / "out"))
-    assert result.returncode == 2 and result.stderr.startswith(HUBSPOT_WITHOUT_MAPPING)
+    leads = labels_export(tmp_path)
+    result = run("report", "--leads", str(leads), "--month", "2026-10", "--out",
+                 str(tmp_path / "out"))
+    assert result.returncode == 2 and result.stderr == without_mapping(leads)
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("engine", ["python", "duckdb"])
+@pytest.mark.parametrize(("export", "mapping"), [
+    ("hubspot-contacts.csv", "hubspot"), ("salesforce-leads.csv", "salesforce"),
+    ("salesforce-dataloader.csv", "salesforce")])
+def test_a_shipped_mapping_is_used_when_the_header_is_its_own(export: str, mapping: str,
+                                                              engine: str) -> None:
+    found = run("evaluate", "--leads", f"examples/exports/{export}", "--now", NOW,
+                "--engine", engine)
+    given = run("evaluate", "--leads", f"examples/exports/{export}", "--mapping",
+                f"examples/mappings/{mapping}.yaml", "--now", NOW)
+    assert found.returncode == given.returncode == 1
+    assert found.stdout == given.stdout
+    note = found.stderr.splitlines()[0]
+    assert note.startswith(f"slaengine: warning: examples/exports/{export}: no --mapping "
+                           f"given, and the header is what the shipped mapping `{mapping}` "
+                           "reads: the file is read with it (")
+    assert note.endswith(f"/slaengine/evaluate/mappings/{mapping}.yaml); give --mapping to "
+                         "read it otherwise")
+
+
+def test_two_shipped_mappings_that_read_a_header_alike_are_suggested_not_guessed() -> None:
+    result = run("evaluate", "--leads", "examples/exports/salesforce-report-mdy.csv",
+                 "--now", NOW)
+    assert result.returncode == 2 and result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[0] == ("slaengine: error: examples/exports/salesforce-report-mdy.csv: no "
+                        "--mapping given, and the shipped mappings `salesforce-report-dmy` and "
+                        "`salesforce-report-mdy` read the lead file's header alike")
+    assert lines[1].startswith("  hint: give the one written for this export, e.g. --mapping ")
+
+
+def test_the_shipped_mappings_are_the_examples() -> None:
+    shipped = {p.name: p.read_text(encoding="utf-8") for p in shipped_mappings()}
+    examples = {p.name: p.read_text(encoding="utf-8") for p in MAPPINGS.glob("*.yaml")}
+    assert shipped == examples
 
 
 def test_the_wrong_mapping_names_the_missing_columns_and_the_closest() -> None:
@@ -91,8 +140,8 @@ def test_upper_case_headers_give_the_same_records(tmp_path: Path, engine: str) -
     got = [orjson.loads(line) for line in upper.stdout.splitlines()]
     want = [orjson.loads(line) for line in same.stdout.splitlines()]
     assert [r["id"] for r in got] == [r["id"] for r in want] and got[0]["id"] is not None
-    for record in want:  # errors name the column as the file spells it
-        for error in record["errors"]:
+    for record in want:  # errors and warnings name the column as the file spells it
+        for error in [*record["errors"], *record.get("warnings", [])]:
             error["column"] = error["column"].upper()
     assert got == want
 
@@ -145,7 +194,10 @@ def test_python_api_checks_and_resolves(agreement: slaengine.Agreement, tmp_path
     ids = [d.id for d in lead_file.engine.evaluate_many(lead_file.records, NOW_DT)]
     assert ids[0] == "00Q5g00000HkT1aEAF" and len(ids) == 10
     with pytest.raises(UsageError, match=r"no column `lead_id` or `id` for the key field"):
-        check_file(agreement.engine, EXPORTS / "hubspot-contacts.csv")
+        check_file(agreement.engine, labels_export(tmp_path))
+    engine, warnings = check_file(agreement.engine, EXPORTS / "hubspot-contacts.csv")
+    assert engine.mapping is not None and engine.mapping["id"] == "Record ID"
+    assert "the shipped mapping `hubspot`" in warnings[0]
 
 
 def test_example_files_pass_unchanged(agreement: slaengine.Agreement) -> None:

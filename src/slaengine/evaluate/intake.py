@@ -19,6 +19,7 @@ from .evaluator import Engine
 from .headers import Expected, HeaderCheck, compare, expected_columns
 from .leads import RawRecord, detect_format, read_leads
 from .mapping import MappingFile, without_footer
+from .shipped import Fit, fitting
 
 __all__ = ["LeadFile", "check_columns", "check_file", "file_columns", "open_leads",
            "peek_columns", "renamed"]
@@ -35,6 +36,7 @@ class LeadFile:
     engine: Engine
     records: Iterator[RawRecord]
     warnings: tuple[str, ...]
+    columns: tuple[str, ...] | None = None  # as the header or the first records have them
 
 
 def _format(path: Path | str, fmt: str | None) -> str:
@@ -88,6 +90,14 @@ def check_columns(engine: Engine, columns: list[str] | None, where: str, fmt: st
         return engine, ()
     check = compare(expected_columns(engine.spec.fields, engine.mapping), columns)
     place = "header" if fmt != "jsonl" else "first records"
+    if engine.mapping is None:  # a shipped mapping that reads more of the file is safer
+        found = len(check.expected) - len(check.missing)
+        fits = [fit for fit in fitting(engine.spec.fields, columns) if fit.found > found]
+        best = [fit for fit in fits if fit.missing == fits[0].missing]
+        if len(best) == 1:
+            return _with_shipped(engine, best[0], columns, where, fmt)
+        if best:
+            raise UsageError(_ambiguous(best, where, place))
     if check.fatal:
         raise UsageError(_refusal(check, where, place, engine.mapping is not None))
     warnings = (_warning(check, where, place),) if check.missing_named else ()
@@ -115,7 +125,19 @@ def open_leads(engine: Engine, path: Path | str, fmt: str | None = None, *,
                                      fmt)
     if isinstance(engine.mapping, MappingFile) and engine.mapping.has_footer:
         records = without_footer(records, engine.mapping)
-    return LeadFile(engine, records, warnings)
+    return LeadFile(engine, records, warnings, tuple(columns) if columns is not None else None)
+
+
+def _with_shipped(engine: Engine, fit: Fit, columns: list[str], where: str, fmt: str
+                  ) -> tuple[Engine, tuple[str, ...]]:
+    """The engine that reads the file with the one shipped mapping its header fits."""
+    shipped = Engine(engine.spec, engine.digest, engine.loaded, fit.mapping, kpis=engine.kpis)
+    shipped, warnings = check_columns(shipped, columns, where, fmt)
+    place = "header" if fmt != "jsonl" else "first records"
+    note = (f"{where}: no --mapping given, and the {place} {'is' if fmt != 'jsonl' else 'are'} "
+            f"what the shipped mapping `{fit.name}` reads: the file is read with it "
+            f"({fit.path}); give --mapping to read it otherwise")
+    return shipped, (note, *warnings)
 
 
 def renamed(records: Iterator[RawRecord], names: Mapping[str, str]) -> Iterator[RawRecord]:
@@ -143,6 +165,13 @@ def _with_suggestion(check: HeaderCheck, item: Expected) -> str:
     return _label(item) + "; the file has " + " or ".join(f"`{c}`" for c in near)
 
 
+def _ambiguous(fits: list[Fit], where: str, place: str) -> str:
+    names = " and ".join(f"`{fit.name}`" for fit in fits)
+    return (f"{where}: no --mapping given, and the shipped mappings {names} read the lead "
+            f"file's {place} alike\n  hint: give the one written for this export, e.g. "
+            f"--mapping {fits[0].path}")
+
+
 def _refusal(check: HeaderCheck, where: str, place: str, mapped: bool) -> str:
     missing = [e for e in check.missing if e.key or e.named]
     total = len(check.named) + (check.missing_key is not None and not check.missing_key.named)
@@ -156,11 +185,13 @@ def _refusal(check: HeaderCheck, where: str, place: str, mapped: bool) -> str:
     lines += [f"  {_with_suggestion(check, e)}" for e in missing[:_LISTED]]
     if len(missing) > _LISTED:
         lines.append(f"  and {len(missing) - _LISTED} more")
-    lines.append("  hint: give --mapping a file that maps the fields to this export's columns "
-                 "(see examples/mappings/README.md)"
-                 if not mapped else
-                 "  hint: correct the mapping's columns to the ones the file has, or give the "
-                 "mapping written for this export")
+    if not mapped:
+        lines.append("  hint: give --mapping a file that maps the fields to this export's "
+                     "columns (see examples/mappings/README.md)")
+    else:
+        lines.append(
+            "  hint: correct the mapping's columns to the ones the file has, or give the "
+            "mapping written for this export")
     return "\n".join(lines)
 
 
