@@ -7,9 +7,12 @@ import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
 
 import slaengine
 from slaengine.agreement.diagnostics import UsageError
@@ -309,3 +312,79 @@ def test_hubspot_labels_are_translated(engine: str) -> None:
                 "--mapping", "examples/mappings/hubspot.yaml", "--now", NOW)
     assert labels.returncode == plain.returncode == 1
     assert labels.stdout == plain.stdout
+
+
+# ---------------------------------------------------------------- any header shape
+
+
+SF_ROWS = list(csv.reader((EXPORTS / "salesforce-leads.csv").open(encoding="utf-8")))
+
+
+def _normalised(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records with the columns their errors and warnings name folded: a header whose case
+    changed names its columns as the file spells them."""
+    out = []
+    for record in records:
+        copy = dict(record)
+        for key in ("errors", "warnings"):
+            if key in copy:
+                copy[key] = [{**e, "column": str(e["column"]).casefold()} for e in copy[key]]
+        out.append(copy)
+    return out
+
+
+@st.composite
+def header_shapes(draw: st.DrawFn) -> tuple[list[int], list[str], set[int]]:
+    """An order of the columns, each column's spelling, and the columns left out."""
+    count = len(SF_ROWS[0])
+    order = draw(st.permutations(range(count)))
+    cases = [draw(st.sampled_from(["same", "upper", "lower"])) for _ in range(count)]
+    spelled = [{"same": c, "upper": c.upper(), "lower": c.lower()}[how]
+               for c, how in zip(SF_ROWS[0], cases, strict=True)]
+    removed = draw(st.sets(st.sampled_from(range(count)), max_size=count // 2)
+                   | st.just(set()))
+    return list(order), spelled, removed
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(shape=header_shapes())
+def test_any_header_shape_evaluates_identically_or_names_exactly_the_missing_columns(
+        agreement: slaengine.Agreement, tmp_path: Path,
+        shape: tuple[list[int], list[str], set[int]]) -> None:
+    order, spelled, removed = shape
+    mapping = read_mapping(MAPPINGS / "salesforce.yaml", agreement.spec.fields)
+    engine = agreement.with_mapping(mapping)
+    kept = [i for i in order if i not in removed]
+    path = tmp_path / "shape.csv"
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([spelled[i] for i in kept])
+        writer.writerows([[row[i] for i in kept] for row in SF_ROWS[1:]])
+    named = set(mapping.values())
+    missing = {SF_ROWS[0][i] for i in removed} & named
+    try:
+        lead_file = open_leads(engine, path)
+    except UsageError as exc:
+        event("refused")
+        text = str(exc)
+        assert "Id" in missing or 2 * len(missing) > len(named), text
+        listed = {line.split("`")[1] for line in text.splitlines()
+                  if line.startswith("  no column `")}
+        more = next((int(line.split()[1]) for line in text.splitlines()
+                     if line.startswith("  and ")), 0)
+        assert listed <= missing and len(listed) + more == len(missing)
+        return
+    assert "Id" not in missing and 2 * len(missing) <= len(named)
+    if missing:
+        event("warned")
+        (warning,) = lead_file.warnings
+        assert {part.split("`")[1] for part in warning.split(": the header has no column ")[1]
+                .split("; these fields")[0].split("), ")} == missing
+        return
+    event("evaluated")
+    assert lead_file.warnings == ()
+    got = list(lead_file.engine.records(lead_file.records, NOW_DT))
+    want = list(engine.records(open_leads(engine, EXPORTS / "salesforce-leads.csv").records,
+                               NOW_DT))
+    assert _normalised(got) == _normalised(want)
