@@ -73,6 +73,15 @@ class Survey:
             self.add(record)
             yield record
 
+    def add_decision(self, values: dict[str, Any], errors: Iterable[RecordError],
+                     warnings: Iterable[RecordError], readable: bool = True) -> None:
+        """Count an evaluated record from its decision (no second coercion)."""
+        self.records += 1
+        if not readable:
+            self.unreadable_records += 1
+            return
+        self.count(values, errors, warnings)
+
     def add(self, record: RawRecord) -> None:
         self.records += 1
         if record.data is None:
