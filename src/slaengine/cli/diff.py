@@ -250,8 +250,9 @@ def _checked_columns(leads_path: str, *sides: Agreement) -> dict[str, str]:
     columns = file_columns(leads_path)
     warned: set[str] = set()
     for side in sides:
+        # diff reads leads through each version's own fields (it takes no --mapping)
         engine, warnings = check_columns(side.engine, columns, leads_path,
-                                         detect_format(leads_path))
+                                         detect_format(leads_path), detect=False)
         for text in warnings:
             if text not in warned:
                 warned.add(text)

@@ -57,10 +57,25 @@ def open_agreement(folder: Path) -> Agreement:
         sys.exit(1)
 
 
+_WARNED: set[str] = set()
+
+
 def warn(warnings: tuple[str, ...]) -> None:
-    """Each warning about the lead file, once, on stderr."""
+    """Each warning about the lead file, once, on stderr (a file checked for one engine and
+    read by another is not warned about twice)."""
     for text in warnings:
-        click.echo(f"slaengine: warning: {text}", err=True)
+        if text not in _WARNED:
+            _WARNED.add(text)
+            click.echo(f"slaengine: warning: {text}", err=True)
+
+
+def duckdb_engine(engine: Engine, leads_path: str) -> Engine | None:
+    """The engine DuckDB reads the file with (its columns checked, a shipped mapping found),
+    or None when the mapping's options leave the file to the Python engine."""
+    if leads_path != "-":
+        engine, warnings = check_file(engine, leads_path)
+        warn(warnings)
+    return None if python_reads_mapping(engine) else engine
 
 
 def checked_leads(engine: Engine, leads_path: str, progress: Progress | None = None
@@ -170,13 +185,15 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
     now = parse_now(now_text)
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file)
-    if engine_name == "duckdb" and not python_reads_mapping(engine):
-        _evaluate_with_duckdb(engine, leads_path, now, fmt, explain)
+    duck = duckdb_engine(engine, leads_path) if engine_name == "duckdb" else None
+    if duck is not None:
+        _evaluate_with_duckdb(duck, leads_path, now, fmt, explain)
     path = Path(leads_path)
     size = file_size(path) if leads_path != "-" else None
     jobs = parse_jobs(jobs_text, size)
     parallel = (jobs > 1 and fmt == "jsonl" and not explain
-                and (leads_path == "-" or detect_format(path) == "jsonl"))
+                and (leads_path == "-" or detect_format(path) == "jsonl")
+                and not (isinstance(engine.mapping, MappingFile) and engine.mapping.has_footer))
     progress = Progress(size)
     tally = Tally()
     started = time.perf_counter()

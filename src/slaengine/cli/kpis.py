@@ -25,7 +25,6 @@ import orjson
 
 from ..agreement.describe import target_text
 from ..agreement.diagnostics import UsageError
-from ..evaluate.intake import check_file
 from ..evaluate.leads import file_size
 from ..kpis import KpiReport, KpiResult, KpiValue, ScoreCalibration, compute_kpis, parse_period
 from .check import aligned_rows, markdown_cell, markdown_table, plural, short_digest
@@ -33,13 +32,12 @@ from .evaluate import (
     Progress,
     agreement_option,
     checked_leads,
+    duckdb_engine,
     engine_for,
     mapping_option,
     now_option,
     open_agreement,
     parse_now,
-    python_reads_mapping,
-    warn,
 )
 
 _CURRENCY = re.compile(r"[A-Z]{3}")
@@ -285,16 +283,14 @@ def kpis_command(leads_path: str, agreement_dir: Path, now_text: str | None,
             period = parse_period(period_text, engine.tz)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--period") from None
-    if engine_name == "duckdb" and not python_reads_mapping(engine):
+    duck = duckdb_engine(engine, leads_path) if engine_name == "duckdb" else None
+    if duck is not None:
         try:  # DuckDB and sqlglot are optional (the `sql` extra)
             kpis_file = importlib.import_module("slaengine.sql.duckdb.kpis").kpis_file
         except ImportError:
             raise UsageError("the duckdb engine needs DuckDB and sqlglot: "
                              "pip install 'slaengine[sql]'") from None
-        if leads_path != "-":
-            engine, warnings = check_file(engine, leads_path)
-            warn(warnings)
-        report = kpis_file(engine, leads_path, now, period)
+        report = kpis_file(duck, leads_path, now, period)
     else:
         stdin = leads_path == "-"
         progress = Progress(None if stdin else file_size(Path(leads_path)))

@@ -25,7 +25,8 @@ from markupsafe import Markup, escape
 
 from ..agreement.describe import list_text
 from ..agreement.diagnostics import UsageError
-from ..evaluate.leads import RawRecord, read_leads
+from ..evaluate.intake import open_leads
+from ..evaluate.leads import RawRecord
 from ..kpis import parse_period
 from ..reports.monthly import NO_CODE, MonthlyReport, build_monthly, default_now
 from .check import markdown_cell, plural, short_digest
@@ -386,7 +387,7 @@ def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_te
         records: list[RawRecord] = list(checked)
         first, again = iter(records), iter(records)
     else:
-        first, again = checked, read_leads(Path(leads_path))
+        first, again = checked, open_leads(engine, Path(leads_path)).records
     report = build_monthly(engine, first, month, now, calibration_leads=again, now_basis=basis)
     stem = f"report-{month.key}"
     charts = monthly_charts(report)

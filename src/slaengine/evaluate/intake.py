@@ -82,15 +82,16 @@ def file_columns(path: Path | str, fmt: str | None = None) -> list[str] | None:
     return columns
 
 
-def check_columns(engine: Engine, columns: list[str] | None, where: str, fmt: str
-                  ) -> tuple[Engine, tuple[str, ...]]:
+def check_columns(engine: Engine, columns: list[str] | None, where: str, fmt: str, *,
+                  detect: bool = True) -> tuple[Engine, tuple[str, ...]]:
     """The engine that reads these columns (the same one when nothing differs in case) and the
-    warning about columns that are absent; raises `UsageError` when too many are."""
+    warning about columns that are absent; raises `UsageError` when too many are. Without a
+    mapping, and with `detect`, a shipped mapping that reads more of the columns is used."""
     if columns is None:  # no record to read: nothing can be misread
         return engine, ()
     check = compare(expected_columns(engine.spec.fields, engine.mapping), columns)
     place = "header" if fmt != "jsonl" else "first records"
-    if engine.mapping is None:  # a shipped mapping that reads more of the file is safer
+    if engine.mapping is None and detect:  # a shipped mapping that reads more of the file is safer
         found = len(check.expected) - len(check.missing)
         fits = [fit for fit in fitting(engine.spec.fields, columns) if fit.found > found]
         best = [fit for fit in fits if fit.missing == fits[0].missing]
