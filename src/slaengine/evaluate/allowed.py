@@ -56,8 +56,8 @@ class AllowedValues:
         found: list[RecordError] = []
         for name, column, allowed in self.checks:
             value = values.get(name)
-            if value is None:
-                continue
+            if value is None or (value.__class__ is str and value in allowed):
+                continue  # the usual case, at the cost of one lookup
             items = value if isinstance(value, list) else (value,)
             for item in items:
                 if _hashable(item) not in allowed:
