@@ -4,8 +4,8 @@ A field's allowed values are its `enum`; a field without one, whose labels a map
 translates (`values:`), allows the values the mapping translates to. A value outside them
 (`Software` where the agreement says `software`) is a `value-not-allowed` warning with the
 field, the column and the value: the lead is still evaluated with it, as read. The stage field
-is left out: a recorded stage the agreement does not know is already an `unknown-stage`
-violation.
+is left out (a recorded stage the agreement does not know is already an `unknown-stage`
+violation), and so are date and datetime fields.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ def allowed_values(fields: Mapping[str, FieldSpec],
     labels = labels or {}
     found: dict[str, tuple[Any, ...]] = {}
     for name, spec in fields.items():
-        if name == stage_field:
-            continue
+        if name == stage_field or spec.type in ("date", "datetime"):
+            continue  # instants are compared as instants, never as listed text
         if spec.enum is not None:
             found[name] = tuple(spec.enum)
         elif name in labels:
