@@ -217,7 +217,7 @@ def test_failing_on(engine: Engine, leads_file: Path, tmp_path: Path) -> None:
 def test_json_document(engine: Engine, leads_file: Path) -> None:
     doc = json.loads(json.dumps(check(engine, leads_file).to_json()))
     assert list(doc) == ["agreement", "now", "leads", "errors", "unreadable", "service_levels",
-                         "violations", "recycle", "credits", "record_errors"]
+                         "violations", "recycle", "credits", "record_errors", "data_quality"]
     assert doc["now"] == "2026-11-20T09:00:00Z"
     assert (doc["leads"], doc["errors"], doc["unreadable"]) == (11, 2, 1)
     assert doc["agreement"]["version"] == engine.version
@@ -325,7 +325,7 @@ def test_cli_json(leads_file: Path) -> None:
     assert result.returncode == 0
     doc = json.loads(result.stdout)
     assert set(doc) == {"agreement", "now", "leads", "errors", "unreadable", "service_levels",
-                        "violations", "recycle", "credits", "record_errors"}
+                        "violations", "recycle", "credits", "record_errors", "data_quality"}
     level = doc["service_levels"]["mql_accept_or_reject"]
     assert set(level) == {"title", "owner", "within", "counts", "attainment", "breached",
                           "at_risk"}
@@ -388,3 +388,34 @@ def test_example_export_counts_match_the_decisions(engine: Engine) -> None:
     doc = json.loads(result.stdout)
     for name, level_doc in doc["service_levels"].items():
         assert {s: n for s, n in level_doc["counts"].items() if n} == dict(expected[name])
+
+
+def test_data_quality_per_column(tmp_path: Path) -> None:
+    """Per column of the file: blank, unreadable and not allowed, with the offending values."""
+    result = run("--leads", "examples/exports/hubspot-contacts.csv", "--mapping",
+                 "examples/mappings/hubspot.yaml", "--now", NOW, "--fail-on", "never")
+    assert result.returncode == 0
+    lines = result.stdout.splitlines()
+    start = lines.index("Data quality (per column of the file)")
+    rows = {line.split("  ")[1]: line for line in lines[start + 3:]}
+    assert rows["Industry"].split()[1:] == ["industry", "11", "1", "0", "1", "`Software`",
+                                            "(1,", "not", "allowed)"]
+    assert rows["Number of Employees"].split()[3:] == ["employee_count", "10", "1", "1", "0",
+                                                       "`50-100`", "(1)"]
+    assert rows["Record ID"].split()[2:] == ["id", "12", "0", "0", "0", "—"]
+    doc = json.loads(run("--leads", "examples/exports/hubspot-contacts.csv", "--mapping",
+                         "examples/mappings/hubspot.yaml", "--now", NOW, "--fail-on", "never",
+                         "--format", "json").stdout)
+    created = next(c for c in doc["data_quality"] if c["field"] == "created_at")
+    assert created == {"field": "created_at", "column": "Create Date", "read": 11, "missing": 0,
+                       "unreadable": 1, "not_allowed": 0, "offending": [
+                           {"value": "11/03/2026 09:15", "count": 1, "problem": "unreadable",
+                            "message": "`11/03/2026 09:15` is not an ISO 8601 datetime (write "
+                                       "e.g. 2026-11-02T10:00:00Z)"}]}
+    assert [c["column"] for c in doc["data_quality"]][:3] == ["Record ID", "Email",
+                                                              "Email Domain"]
+    markdown = run("--leads", "examples/exports/hubspot-contacts.csv", "--mapping",
+                   "examples/mappings/hubspot.yaml", "--now", NOW, "--fail-on", "never",
+                   "--format", "markdown").stdout
+    assert ("| Industry | industry | 11 | 1 | 0 | 1 | `Software` (1, not allowed) |"
+            in markdown.splitlines())

@@ -1,4 +1,4 @@
-"""Coercing lead values to the declared field types, column mappings, and mapping files."""
+"""Coercing lead values to the declared field types, and column mappings."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -20,7 +19,7 @@ from hypothesis import strategies as st
 
 from slaengine import UsageError
 from slaengine.agreement.models.sections import FieldSpec
-from slaengine.evaluate.coerce import Coercer, RecordError, load_mapping, show
+from slaengine.evaluate.coerce import Coercer, RecordError, show
 
 AMS = ZoneInfo("Europe/Amsterdam")
 TYPES = ("string", "integer", "number", "boolean", "date", "datetime", "list")
@@ -476,32 +475,3 @@ def test_naive_datetimes_are_wall_time_in_the_agreement_timezone(value: datetime
 @given(st.dates())
 def test_any_date_survives_its_text(value: date) -> None:
     assert ok("date", value.isoformat()) == value
-
-
-# ---------------------------------------------------------------- mapping files
-
-
-def test_load_mapping(tmp_path: Path) -> None:
-    path = tmp_path / "m.yaml"
-    path.write_text("# comment\nemployee_count: Number of Employees\nid: Record ID\n")
-    assert load_mapping(path) == {"employee_count": "Number of Employees", "id": "Record ID"}
-
-
-@pytest.mark.parametrize(("text", "message"), [
-    ("a: x\na: y\n", r"m\.yaml:2:1: duplicate key `a`"),
-    ("a: [x\n", r"m\.yaml:\d+:\d+: invalid YAML"),
-    ("- a\n- b\n", r"m\.yaml: a column mapping is an object of `field: column` pairs"),
-    ("a: 12\n", r"m\.yaml:1:4: the column of `a` must be a non-empty text, not `12`"),
-    ("a: ''\n", r"m\.yaml:1:4: the column of `a` must be a non-empty text, not ``"),
-    ("", r"m\.yaml:1:1: file is empty"),
-])
-def test_bad_mapping_files(tmp_path: Path, text: str, message: str) -> None:
-    path = tmp_path / "m.yaml"
-    path.write_text(text)
-    with pytest.raises(UsageError, match=message):
-        load_mapping(path)
-
-
-def test_missing_mapping_file(tmp_path: Path) -> None:
-    with pytest.raises(UsageError, match="cannot read file"):
-        load_mapping(tmp_path / "nope.yaml")

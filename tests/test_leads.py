@@ -19,8 +19,9 @@ import slaengine
 from slaengine import UsageError
 from slaengine.agreement.models.sections import FieldSpec
 from slaengine.evaluate import leads as leads_module
-from slaengine.evaluate.coerce import Coercer, RecordError, load_mapping
+from slaengine.evaluate.coerce import Coercer, RecordError
 from slaengine.evaluate.leads import RawRecord, detect_format, file_size, read_leads
+from slaengine.evaluate.mapping import load_mapping
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"

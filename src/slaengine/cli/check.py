@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import cast
@@ -20,7 +21,10 @@ import orjson
 
 from ..evaluate.decision import Decision
 from ..evaluate.evaluator import Engine
-from ..evaluate.leads import RawRecord, file_size, read_leads
+from ..evaluate.intake import open_leads
+from ..evaluate.leads import RawRecord, file_size
+from ..evaluate.quality import Survey
+from ..reports.quality import ColumnQuality, column_quality
 from ..reports.weekly import (
     FAIL_ON,
     AtRisk,
@@ -39,6 +43,7 @@ from .evaluate import (
     now_option,
     open_agreement,
     parse_now,
+    warn,
 )
 from .reporters import escape_github
 
@@ -182,7 +187,38 @@ def render_text(report: CheckReport) -> str:
         out += [f"  {_error_where(e.row, e.id)}: {e.message}" for e in report.record_errors]
         if (line := more(len(report.record_errors), report.record_errors_total)):
             out.append(f"  {line}")
+    out += quality_text(report)
     return "\n".join(out)
+
+
+QUALITY_HEADERS = ["Column", "Field", "Read", "Missing", "Unreadable", "Not allowed",
+                   "Most common offending values"]
+
+
+def _offending(column: ColumnQuality) -> str:
+    shown = (f"`{o.value}` ({o.count:,}" + (", not allowed)" if o.problem == "not-allowed"
+                                              else ")") for o in column.offending)
+    return ", ".join(shown) or "—"
+
+
+def _quality_rows(report: CheckReport) -> list[list[str]]:
+    return [[c.column, c.field, f"{c.read:,}", f"{c.missing:,}", f"{c.unreadable:,}",
+             f"{c.not_allowed:,}", _offending(c)] for c in report.quality]
+
+
+def quality_text(report: CheckReport) -> list[str]:
+    """The data-quality section: per column of the file, blank, unreadable, not allowed."""
+    if not report.quality:
+        return []
+    return ["", "Data quality (per column of the file)",
+            *aligned_rows(QUALITY_HEADERS, _quality_rows(report), "  ", right=range(2, 6))]
+
+
+def quality_markdown(report: CheckReport) -> list[str]:
+    if not report.quality:
+        return []
+    return ["", "## Data quality", "", *markdown_table(QUALITY_HEADERS, _quality_rows(report),
+                                                       right=range(2, 6))]
 
 
 def _error_where(row: int | None, value: object) -> str:
@@ -264,6 +300,7 @@ def render_markdown(report: CheckReport) -> str:
                              "" if e.id is None else str(e.id), e.message]
                             for e in report.record_errors])]
         out += _md_more(len(report.record_errors), report.record_errors_total)
+    out += quality_markdown(report)
     return "\n".join(out)
 
 
@@ -322,6 +359,15 @@ def numbered(engine: Engine, records: Iterator[RawRecord],
         yield rows[0], decision
 
 
+def surveyed(survey: Survey, pairs: Iterator[tuple[int, Decision]]
+             ) -> Iterator[tuple[int, Decision]]:
+    """The decisions, unchanged, each counted into the data-quality survey."""
+    for row, decision in pairs:
+        survey.add_decision(dict(decision.values), decision.errors, decision.warnings,
+                            decision.evaluated)
+        yield row, decision
+
+
 @click.command("check")
 @click.option("--leads", "leads_path", required=True, metavar="FILE",
               help="CSV, JSONL or Parquet lead export; `-` reads JSONL from stdin.")
@@ -345,10 +391,14 @@ def check_command(leads_path: str, agreement_dir: Path, now_text: str | None,
     engine = engine_for(agreement, mapping_file)
     stdin = leads_path == "-"
     progress = Progress(None if stdin else file_size(Path(leads_path)))
-    records = progress.follow(read_leads(leads_path if stdin else Path(leads_path),
-                                         on_open=progress.opened))
-    report = build_check(engine, numbered(engine, records, now), now,
-                         limit=None if fmt == "json" else limit)
+    lead_file = open_leads(engine, leads_path if stdin else Path(leads_path),
+                           on_open=progress.opened)
+    warn(lead_file.warnings)
+    engine = lead_file.engine
+    survey = Survey(engine, lead_file.columns)
+    report = build_check(engine, surveyed(survey, numbered(engine, progress.follow(
+        lead_file.records), now)), now, limit=None if fmt == "json" else limit)
+    report = replace(report, quality=column_quality(survey, None if fmt == "json" else 3))
     click.echo(RENDERERS[fmt](report))
     if fmt == "github":
         summary = os.environ.get("GITHUB_STEP_SUMMARY")

@@ -24,7 +24,8 @@ from ..change.diff import (
 )
 from ..change.impact import DefinitionImpact, Example, Impact, Transitions, measure_impact
 from ..change.revisions import Side, open_side
-from ..evaluate.leads import read_leads
+from ..evaluate.intake import check_columns, file_columns, renamed
+from ..evaluate.leads import detect_format, read_leads
 from .evaluate import agreement_option, now_option, parse_now
 
 try:  # KPIs are computed by `slaengine.kpis`, worded by `slaengine kpis`
@@ -239,6 +240,30 @@ def render_json(report: DiffReport) -> str:
 RENDERERS = {"text": render_text, "json": render_json, "markdown": render_markdown}
 
 
+def _checked_columns(leads_path: str, *sides: Agreement) -> dict[str, str]:
+    """The lead file's columns checked against both versions' fields: the renames from the
+    file's spelling to the one the fields read, when they differ only in case."""
+    names: dict[str, str] = {}
+    if leads_path == "-":
+        return names
+    read_leads(leads_path)  # a missing or unreadable file fails here, before any work
+    columns = file_columns(leads_path)
+    warned: set[str] = set()
+    for side in sides:
+        # diff reads leads through each version's own fields (it takes no --mapping)
+        engine, warnings = check_columns(side.engine, columns, leads_path,
+                                         detect_format(leads_path), detect=False)
+        for text in warnings:
+            if text not in warned:
+                warned.add(text)
+                click.echo(f"slaengine: warning: {text}", err=True)
+        for name, column in (engine.mapping or {}).items():
+            wanted = side.engine.coerce.columns[name]
+            if column != wanted:
+                names[column] = wanted
+    return names
+
+
 @click.command("diff")
 @click.argument("base")
 @click.argument("head", required=False)
@@ -262,7 +287,8 @@ def diff_command(base: str, head: str | None, agreement_dir: Path, fmt: str,
         before, after = load_side(old), load_side(new)
         report = DiffReport(old, new, before, after, diff_agreements(before.spec, after.spec))
         if leads_path is not None:
-            read_leads(leads_path)  # a missing or unreadable file fails here, before any work
-            report.impact = measure_impact(before, after, lambda: read_leads(leads_path), now)
+            names = _checked_columns(leads_path, before, after)  # fails here, before any work
+            report.impact = measure_impact(
+                before, after, lambda: renamed(read_leads(leads_path), names), now)
             report.leads = leads_path
         click.echo(RENDERERS[fmt](report))

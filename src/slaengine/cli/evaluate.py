@@ -16,10 +16,12 @@ import orjson
 from ..agreement.describe import allowance_text, party_label, score_label, stage_label
 from ..agreement.diagnostics import AgreementError, UsageError
 from ..api import Agreement, load_agreement
-from ..evaluate.coerce import error_text, load_mapping
+from ..evaluate.coerce import error_text
 from ..evaluate.decision import Decision
 from ..evaluate.evaluator import Engine
-from ..evaluate.leads import RawRecord, detect_format, file_size, read_leads
+from ..evaluate.intake import check_columns, check_file, open_leads, peek_columns
+from ..evaluate.leads import BOM, RawRecord, detect_format, file_size, jsonl_records, read_leads
+from ..evaluate.mapping import MappingFile, read_mapping
 from ..evaluate.records import WRITERS, Tally
 from ..evaluate.testing import run_tests
 from ..reports.weekly import business_time_text
@@ -57,10 +59,52 @@ def open_agreement(folder: Path) -> Agreement:
         sys.exit(1)
 
 
+_WARNED: set[str] = set()
+
+
+def warn(warnings: tuple[str, ...]) -> None:
+    """Each warning about the lead file, once, on stderr (a file checked for one engine and
+    read by another is not warned about twice)."""
+    for text in warnings:
+        if text not in _WARNED:
+            _WARNED.add(text)
+            click.echo(f"slaengine: warning: {text}", err=True)
+
+
+def duckdb_engine(engine: Engine, leads_path: str) -> Engine | None:
+    """The engine DuckDB reads the file with (its columns checked, a shipped mapping found),
+    or None when the mapping's options leave the file to the Python engine."""
+    if leads_path != "-":
+        engine, warnings = check_file(engine, leads_path)
+        warn(warnings)
+    return None if python_reads_mapping(engine) else engine
+
+
+def checked_leads(engine: Engine, leads_path: str, progress: Progress | None = None
+                  ) -> tuple[Engine, Iterator[RawRecord]]:
+    """The lead file's records after its columns are checked against the engine (exit 2 when
+    it lacks the key or most named columns), with the engine that reads them."""
+    lead_file = open_leads(engine, leads_path if leads_path == "-" else Path(leads_path),
+                           on_open=progress.opened if progress is not None else None)
+    warn(lead_file.warnings)
+    return lead_file.engine, lead_file.records
+
+
+def python_reads_mapping(engine: Engine) -> bool:
+    """Whether the mapping has options only the Python engine reads exactly; if so, says that
+    `--engine duckdb` runs on the Python engine for this file (the same records)."""
+    options = engine.mapping.python_only if isinstance(engine.mapping, MappingFile) else []
+    if options:
+        listed = ", ".join(f"`{o}`" for o in options)
+        click.echo(f"slaengine: note: the mapping's {listed} are read by the Python engine, "
+                   "which evaluates this file instead of DuckDB (the same records)", err=True)
+    return bool(options)
+
+
 def engine_for(agreement: Agreement, mapping_file: Path | None) -> Engine:
     if mapping_file is None:
         return agreement.engine
-    return agreement.with_mapping(load_mapping(mapping_file))
+    return agreement.with_mapping(read_mapping(mapping_file, agreement.spec.fields))
 
 
 class Progress:
@@ -147,13 +191,15 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
     now = parse_now(now_text)
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file)
-    if engine_name == "duckdb":
-        _evaluate_with_duckdb(engine, leads_path, now, fmt, explain, fail_on)
+    duck = duckdb_engine(engine, leads_path) if engine_name == "duckdb" else None
+    if duck is not None:
+        _evaluate_with_duckdb(duck, leads_path, now, fmt, explain, fail_on)
     path = Path(leads_path)
     size = file_size(path) if leads_path != "-" else None
     jobs = parse_jobs(jobs_text, size)
     parallel = (jobs > 1 and fmt == "jsonl" and not explain
-                and (leads_path == "-" or detect_format(path) == "jsonl"))
+                and (leads_path == "-" or detect_format(path) == "jsonl")
+                and not (isinstance(engine.mapping, MappingFile) and engine.mapping.has_footer))
     progress = Progress(size)
     tally = Tally()
     started = time.perf_counter()
@@ -162,10 +208,11 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
     # otherwise be a write system call of its own.
     with open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False) as out:
         if parallel:
+            engine = _checked_for_parallel(engine, leads_path)
             _evaluate_in_parallel(engine, leads_path, now, jobs, out, tally, progress)
         else:
-            records = progress.follow(read_leads(path if leads_path != "-" else "-",
-                                                 on_open=progress.opened))
+            engine, records = checked_leads(engine, leads_path, progress)
+            records = progress.follow(records)
             results = (_explained(engine, records, now) if explain
                        else engine.records(records, now))
             WRITERS[fmt](tally.count(results), out, engine)
@@ -189,6 +236,8 @@ def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: s
     tally = Tally()
     started = time.perf_counter()
     run = duck.DuckRun(engine, leads_path, now)
+    engine = run.engine
+    warn(run.warnings)
     sys.stdout.flush()
     with open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False) as out:
         if fmt == "csv" and flat.native_csv(run):  # written by DuckDB, not row by row
@@ -209,6 +258,21 @@ def parse_jobs(text: str, size: int | None) -> int:
     if jobs > 1 and not can_fork():
         raise UsageError("--jobs above 1 needs the fork start method, which this system lacks")
     return jobs
+
+
+def _checked_for_parallel(engine: Engine, leads_path: str) -> Engine:
+    """The columns of the JSON Lines the workers will read, checked from the first lines
+    (stdin: the lines already buffered, which reading them does not consume)."""
+    if leads_path != "-":
+        engine, warnings = check_file(engine, leads_path, "jsonl")
+    else:
+        peek = getattr(sys.stdin.buffer, "peek", None)
+        head = peek(1 << 16).removeprefix(BOM) if peek is not None else b""
+        lines = head.split(b"\n")[:-1] if b"\n" in head else [head]
+        columns, _ = peek_columns(jsonl_records(lines), "jsonl")
+        engine, warnings = check_columns(engine, columns, "stdin", "jsonl")
+    warn(warnings)
+    return engine
 
 
 def _evaluate_in_parallel(engine: Engine, leads_path: str, now: datetime, jobs: int,

@@ -25,13 +25,15 @@ import orjson
 
 from ..agreement.describe import target_text
 from ..agreement.diagnostics import UsageError
-from ..evaluate.leads import file_size, read_leads
+from ..evaluate.leads import file_size
 from ..kpis import KpiReport, KpiResult, KpiValue, ScoreCalibration, compute_kpis, parse_period
 from ..kpis.headline import DEFAULT_MIN_LEADS, Headline, headline
 from .check import aligned_rows, markdown_cell, markdown_table, plural, short_digest
 from .evaluate import (
     Progress,
     agreement_option,
+    checked_leads,
+    duckdb_engine,
     engine_for,
     mapping_option,
     now_option,
@@ -347,18 +349,19 @@ def kpis_command(leads_path: str, agreement_dir: Path, now_text: str | None,
             period = parse_period(period_text, engine.tz)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--period") from None
-    if engine_name == "duckdb":
+    duck = duckdb_engine(engine, leads_path) if engine_name == "duckdb" else None
+    if duck is not None:
         try:  # DuckDB and sqlglot are optional (the `sql` extra)
             kpis_file = importlib.import_module("slaengine.sql.duckdb.kpis").kpis_file
         except ImportError:
             raise UsageError("the duckdb engine needs DuckDB and sqlglot: "
                              "pip install 'slaengine[sql]'") from None
-        report = kpis_file(engine, leads_path, now, period)
+        report = kpis_file(duck, leads_path, now, period)
     else:
         stdin = leads_path == "-"
         progress = Progress(None if stdin else file_size(Path(leads_path)))
-        records = progress.follow(read_leads(leads_path if stdin else Path(leads_path),
-                                             on_open=progress.opened))
+        engine, records = checked_leads(engine, leads_path, progress)
+        records = progress.follow(records)
         report = compute_kpis(engine, records, now, period)
     click.echo(RENDERERS[fmt](report, calibration, min_leads))
     if fmt == "json":

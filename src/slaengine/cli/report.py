@@ -25,12 +25,20 @@ from markupsafe import Markup, escape
 
 from ..agreement.describe import list_text
 from ..agreement.diagnostics import UsageError
-from ..evaluate.leads import RawRecord, read_leads
+from ..evaluate.intake import open_leads
+from ..evaluate.leads import RawRecord
 from ..kpis import parse_period
 from ..kpis.headline import DEFAULT_MIN_LEADS
 from ..reports.monthly import NO_CODE, MonthlyReport, build_monthly, default_now
 from .check import markdown_cell, plural, short_digest
-from .evaluate import agreement_option, engine_for, mapping_option, open_agreement, parse_now
+from .evaluate import (
+    agreement_option,
+    checked_leads,
+    engine_for,
+    mapping_option,
+    open_agreement,
+    parse_now,
+)
 from .kpis import (
     BAND_HEADERS,
     band_rows,
@@ -385,11 +393,12 @@ def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_te
         now, basis = parse_now(now_text), "given with --now"
     else:
         now, basis = default_now(month, datetime.now(UTC))
+    engine, checked = checked_leads(engine, leads_path)
     if leads_path == "-":  # read twice (the month, then the calibration): keep stdin's records
-        records: list[RawRecord] = list(read_leads("-"))
+        records: list[RawRecord] = list(checked)
         first, again = iter(records), iter(records)
     else:
-        first, again = read_leads(Path(leads_path)), read_leads(Path(leads_path))
+        first, again = checked, open_leads(engine, Path(leads_path)).records
     report = build_monthly(engine, first, month, now, calibration_leads=again, now_basis=basis)
     stem = f"report-{month.key}"
     charts = monthly_charts(report)

@@ -21,16 +21,14 @@ from datetime import UTC, date, datetime, time, tzinfo
 from decimal import Decimal, InvalidOperation
 from functools import partial
 from operator import itemgetter
-from pathlib import Path
 from typing import Any, Final
 
 import orjson
 
 from ..agreement.diagnostics import UsageError, did_you_mean
-from ..agreement.loader import read_yaml_file
 from ..agreement.models.sections import FieldSpec
 
-__all__ = ["Coercer", "RecordError", "error_text", "jsonable", "load_mapping", "show"]
+__all__ = ["Coercer", "RecordError", "error_text", "jsonable", "show"]
 
 _EPOCH_UTC: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE: Final = datetime(1970, 1, 1)
@@ -457,19 +455,3 @@ class Coercer:
 def _not_a_mapping(raw: Any) -> tuple[dict[str, Any], list[RecordError]]:
     message = f"`{show(raw)}` is not a record (an object of field values)"
     return {}, [RecordError("unreadable-record", message, value=raw)]
-
-
-def load_mapping(path: Path) -> dict[str, str]:
-    """Read a column mapping file: a YAML object `{field_name: column_name}`."""
-    loaded = read_yaml_file(Path(path))
-    for problem in loaded.diagnostics:
-        where = problem.location.display() if problem.location else str(path)
-        raise UsageError(f"{where}: {problem.message}")
-    if not isinstance(loaded.data, dict):
-        raise UsageError(f"{path}: a column mapping is an object of `field: column` pairs")
-    for name, column in loaded.data.items():
-        if not isinstance(column, str) or not column.strip():
-            location = loaded.source.locate((name,))
-            raise UsageError(f"{location.display() if location else path}: the column of "
-                             f"`{name}` must be a non-empty text, not `{show(column)}`")
-    return dict(loaded.data)

@@ -66,9 +66,13 @@ def record(engine: Engine, key: Any, verdicts: Mapping[str, bool],
            scores: Mapping[str, int | float], bands: Mapping[str, str | None],
            stage: str | None, owner: str | None, violations: tuple[Violation, ...],
            readings: tuple[Reading, ...], recycle: Recycle | None, credit: Credit | None,
-           errors: tuple[RecordError, ...]) -> dict[str, Any]:
-    """The `evaluate --format jsonl` record (DESIGN.md's public contract), built in one place."""
-    return {
+           errors: tuple[RecordError, ...],
+           warnings: tuple[RecordError, ...] = ()) -> dict[str, Any]:
+    """The `evaluate --format jsonl` record (DESIGN.md's public contract), built in one place.
+
+    `warnings` is written only when there are some, so records of clean data stay as they were.
+    """
+    rec = {
         "id": key,
         "version": engine.version,
         "digest": engine.digest,
@@ -84,6 +88,9 @@ def record(engine: Engine, key: Any, verdicts: Mapping[str, bool],
         "credit": credit.to_json() if credit is not None else None,
         "errors": [e.to_json() for e in errors] if errors else [],
     }
+    if warnings:
+        rec["warnings"] = [w.to_json() for w in warnings]
+    return rec
 
 
 class Decision(NamedTuple):
@@ -103,6 +110,7 @@ class Decision(NamedTuple):
     values: Mapping[str, Any]
     now: datetime
     engine: Engine
+    warnings: tuple[RecordError, ...] = ()  # read and used, but suspect (value-not-allowed)
 
     @property
     def version(self) -> str:
@@ -141,5 +149,5 @@ class Decision(NamedTuple):
         """The `evaluate --format jsonl` record (DESIGN.md's public contract)."""
         return record(self.engine, self.id, self.verdicts, self.score_values, self.band_values,
                       self.stage, self.owner, self.violations, self.readings, self.recycle,
-                      self.credit, self.errors)
+                      self.credit, self.errors, self.warnings)
 

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from ..agreement.describe import definition_label
 from ..agreement.loader import LoadedAgreement
 from ..agreement.models import AgreementSpec
+from .allowed import AllowedValues
 from .clocks import Clocks, Reading
 from .coerce import Coercer, RecordError
 from .compiler import Bound, CompiledAgreement, compile_agreement
@@ -19,6 +20,7 @@ from .decision import Decision, Violation, record
 from .explain import ConditionResult, Interpreter
 from .leads import RawRecord
 from .literals import as_instant
+from .mapping import MappedCoercer, MappingFile
 from .recycling import Credit, Recycle, Recycling
 
 _NO_VIOLATIONS: tuple[Violation, ...] = ()
@@ -141,7 +143,12 @@ class Engine:
             spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}", kpis=kpis)
         self.definition_names = self.compiled.definition_names
         self.score_names = self.compiled.score_names
-        self.coerce = Coercer(spec.fields, self.tz, mapping)
+        self.coerce = (MappedCoercer(spec.fields, self.tz, mapping)
+                       if isinstance(mapping, MappingFile) and mapping.translates
+                       else Coercer(spec.fields, self.tz, mapping))
+        self.allowed = AllowedValues(spec.fields, self.coerce.columns,
+                                     mapping.labels if isinstance(mapping, MappingFile) else None,
+                                     spec.stage_field)
         self.lifecycle = Lifecycle(spec)
         self.clocks = Clocks(spec, self.compiled.extra_paths, self.tz)
         self.recycling = Recycling(spec, self.compiled.extra_paths)
@@ -180,7 +187,8 @@ class Engine:
                 self.recycling.credit(values, verdicts), violations)
 
     def decide(self, values: dict[str, Any], errors: tuple[RecordError, ...],
-               now: datetime, bound: Bound | None = None) -> Decision:
+               now: datetime, bound: Bound | None = None,
+               warnings: tuple[RecordError, ...] = ()) -> Decision:
         """The decision on an already coerced record; `now` must come from `instant()`."""
         if bound is not None:
             verdicts, scores, bands, extras = bound(values)
@@ -191,7 +199,7 @@ class Engine:
             values, verdicts, extras, stage, violations, now.timestamp())
         key = values.get(self.key_field) if self.key_field else None
         return Decision(key, stage, owner, violations, errors, verdicts, scores, bands,
-                        readings, recycle, credit, values, now, self)
+                        readings, recycle, credit, values, now, self, warnings)
 
     def unreadable(self, error: RecordError, now: datetime) -> Decision:
         return Decision(None, None, None, _NO_VIOLATIONS, (error,), _EMPTY, _EMPTY, _EMPTY,
@@ -208,6 +216,7 @@ class Engine:
         coerce, run, place, follow_up, key_field = (
             self.coerce, self.compiled.bind(instant), self.lifecycle.place, self.follow_up,
             self.key_field or "")
+        allowed = self.allowed.check if self.allowed else None
         for item in leads:
             if item.data is None:
                 assert item.error is not None
@@ -221,17 +230,20 @@ class Engine:
                                                               violations, moment)
             yield record(self, values.get(key_field), verdicts, scores, bands, stage, owner,
                          violations, readings, recycle, credit,
-                         tuple(errors) if errors else _NO_ERRORS)
+                         tuple(errors) if errors else _NO_ERRORS,
+                         allowed(values, item.data) if allowed is not None else _NO_ERRORS)
 
     def evaluate(self, lead: Mapping[str, Any], now: datetime) -> Decision:
         values, errors = self.coerce(lead)
-        return self.decide(values, tuple(errors) if errors else _NO_ERRORS, self.instant(now))
+        return self.decide(values, tuple(errors) if errors else _NO_ERRORS, self.instant(now),
+                           warnings=self.allowed.check(values, lead) if self.allowed else ())
 
     def evaluate_many(self, leads: Iterable[Mapping[str, Any] | RawRecord],
                       now: datetime) -> Iterator[Decision]:
         """One decision per input record, in input order; unreadable records keep their place."""
         instant = self.instant(now)
         coerce, decide, run = self.coerce, self.decide, self.compiled.bind(instant)
+        allowed = self.allowed.check if self.allowed else None
         for item in leads:
             lead: Mapping[str, Any]
             if isinstance(item, RawRecord):
@@ -243,7 +255,8 @@ class Engine:
             else:
                 lead = item
             values, errors = coerce(lead)
-            yield decide(values, tuple(errors) if errors else _NO_ERRORS, instant, run)
+            yield decide(values, tuple(errors) if errors else _NO_ERRORS, instant, run,
+                         allowed(values, lead) if allowed is not None else _NO_ERRORS)
 
     def explain(self, decision: Decision, definition: str) -> ConditionResult:
         run = self.interpreter.run(decision.values, decision.now)

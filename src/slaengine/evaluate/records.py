@@ -26,6 +26,7 @@ class Tally:
     with_errors: int = 0
     unreadable: int = 0
     with_violations: int = 0
+    with_warnings: int = 0
     matched: Counter[str] = field(default_factory=Counter)
 
     def count(self, records: Iterable[Record]) -> Iterator[Record]:
@@ -38,6 +39,8 @@ class Tally:
                     self.unreadable += 1
             if rec["violations"]:
                 self.with_violations += 1
+            if "warnings" in rec:
+                self.with_warnings += 1
             for name, hit in rec["definitions"].items():
                 if hit:
                     matched[name] += 1
@@ -49,6 +52,7 @@ class Tally:
         self.with_errors += other.with_errors
         self.unreadable += other.unreadable
         self.with_violations += other.with_violations
+        self.with_warnings += other.with_warnings
         self.matched.update(other.matched)
 
     def summary(self, engine: Engine, seconds: float) -> str:
@@ -57,6 +61,8 @@ class Tally:
         parts = [f"{n:,} record{'s' if n != 1 else ''} in {seconds:.1f}s{rate}",
                  f"{self.with_errors:,} with errors ({self.unreadable:,} unreadable)",
                  f"{self.with_violations:,} with stage violations"]
+        if self.with_warnings:  # only then: the summary of clean data stays as it was
+            parts.insert(2, f"{self.with_warnings:,} with values not allowed")
         verdicts = ", ".join(
             f"{name} {self.matched[name]:,} ({self.matched[name] / n:.1%})" if n else name
             for name in engine.definition_names)

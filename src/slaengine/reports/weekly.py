@@ -45,6 +45,7 @@ from ..evaluate.clocks import STATUSES, aware_utc, iso_utc, remaining_and_late
 from ..evaluate.coerce import error_text, jsonable
 from ..evaluate.decision import Decision
 from ..evaluate.evaluator import Engine
+from .quality import ColumnQuality
 
 __all__ = ["FAIL_ON", "AtRisk", "Breach", "CheckBuilder", "CheckReport", "CreditItem", "ErrorItem",
            "FailOn", "LevelReport", "OwnerGroup", "RecycleItem", "ViolationGroup", "ViolationItem",
@@ -236,6 +237,7 @@ class CheckReport:
     record_errors: tuple[ErrorItem, ...]
     record_errors_total: int
     limit: int | None
+    quality: tuple[ColumnQuality, ...] = ()  # the data-quality section, per column
 
     @property
     def breached(self) -> int:
@@ -268,6 +270,7 @@ class CheckReport:
             "recycle": [item.to_json() for item in self.recycle],
             "credits": [item.to_json() for item in self.credits],
             "record_errors": [item.to_json() for item in self.record_errors],
+            "data_quality": [column.to_json() for column in self.quality],
         }
 
 

@@ -51,6 +51,9 @@ def native_csv(run: DuckRun) -> bool:
     spec = run.engine.spec
     if any(k.startswith("float:") for k in run.compiled.internal):
         return False
+    if any(spec.fields[n].type != "string" or not all(isinstance(v, str) for v in values)
+           for n, values in run.engine.allowed.allowed.items()):
+        return False  # the SQL check of allowed values (`_warned`) compares text
     key = next((f for f in spec.fields.values() if f.key), None)
     if key is not None and key.type not in ("string", "integer"):
         return False
@@ -164,9 +167,22 @@ def csv_query(run: DuckRun) -> str:
     names = csv_columns(run.engine)
     cells = [exp.alias_(c, n, quoted=True) for c, n in zip(flat_cells(run), names, strict=True)]
     problem = exp.alias_(_problem(run), "_problem", quoted=True)
+    warned = exp.alias_(_warned(run), "_warned", quoted=True)
     # The decisions query is large: its text is wrapped, never its tree copied.
-    rendered = ", ".join(D.render(c, pretty=False) for c in [*cells, problem])
+    rendered = ", ".join(D.render(c, pretty=False) for c in [*cells, problem, warned])
     return f"SELECT {rendered} FROM ({run.compiled.sql(pretty=False)})"
+
+
+def _warned(run: DuckRun) -> exp.Expr:
+    """Whether a lead has a value its field does not allow (`evaluate.allowed`), for the
+    summary's count; `native_csv` makes sure every such field is text."""
+    checks: list[exp.Expr] = [exp.false()]
+    for name, values in run.engine.allowed.allowed.items():
+        value = D.column(f"_value_{name}")
+        listed = exp.In(this=value.copy(), expressions=[text(str(v)) for v in values])
+        checks.append(exp.and_(exp.Not(this=exp.Is(this=value, expression=exp.null())),
+                               exp.Not(this=listed)))
+    return exp.or_(*checks) if len(checks) > 1 else checks[0]
 
 
 def _quoted(cell: exp.Expr) -> exp.Expr:
@@ -179,7 +195,7 @@ def _quoted(cell: exp.Expr) -> exp.Expr:
 
 def lines_query(run: DuckRun) -> str:
     """One row per lead: its CSV line (CRLF included), `_problem`, and the flags the summary
-    counts (`violations`, then each definition)."""
+    counts (`violations`, then each definition, then a value not allowed)."""
     engine = run.engine
     names = csv_columns(engine)
     parts: list[exp.Expr] = []
@@ -189,7 +205,7 @@ def lines_query(run: DuckRun) -> str:
     parts[-1] = text("\r\n")  # CONCAT skips NULL: an empty cell
     flags = [exp.Not(this=exp.Is(this=D.column("violations"), expression=exp.null())),
              *(exp.EQ(this=D.column(n), expression=text("true"))
-               for n in engine.definition_names)]
+               for n in engine.definition_names), D.column("_warned")]
     select = exp.select(exp.alias_(anon("CONCAT", *parts), "line"), D.column("_problem"),
                         *(exp.alias_(f, f"f{i}") for i, f in enumerate(flags)))
     rendered = D.render(select.from_(exp.Subquery(this=exp.Anonymous(this="__CELLS__"),
@@ -214,7 +230,7 @@ def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
     engine = run.engine
     names = csv_columns(engine)
     out.write(_csv_line(dict(zip(names, names, strict=True)), names))  # as writeheader()
-    counts = [0] * (1 + len(engine.definition_names))  # violations, each definition
+    counts = [0] * (2 + len(engine.definition_names))  # violations, definitions, warnings
     fixer = Fixer(run)
     run.con.execute(f"SET streaming_buffer_size = '{STREAM_BUFFER}'")
     try:
@@ -236,7 +252,8 @@ def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
         raise run.failed(exc) from None
     python = fixer.python
     tally.with_violations = counts[0] + python.with_violations
-    tally.matched.update(dict(zip(engine.definition_names, counts[1:], strict=True)))
+    tally.matched.update(dict(zip(engine.definition_names, counts[1:-1], strict=True)))
+    tally.with_warnings = counts[-1] + python.with_warnings
     tally.matched.update(python.matched)
     tally.with_errors = fixer.errors + python.with_errors
     tally.unreadable = python.unreadable + (0 if engine.definition_names else fixer.errors)

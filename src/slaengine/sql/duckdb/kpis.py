@@ -75,6 +75,7 @@ class KpiRun:
         self.plan = plan = KpiPlan(self.spec)
         self.run = DuckRun(self.engine, path, now,
                            extra_columns=lambda coerced: plan.extra_columns(self.floats(coerced)))
+        self.engine = self.run.engine  # reading the file's columns as it spells them
         self.now = self.run.now
         self.inputs = plan.inputs(self.run.compiled)
         if not plan.empty:  # a refusal (Unsupported) before any work on the leads

@@ -26,8 +26,10 @@ from ...agreement.models.conditions import Condition
 from ...evaluate.clocks import IDLE, Reading, reading_json, seconds_value
 from ...evaluate.coerce import RecordError
 from ...evaluate.evaluator import Engine
+from ...evaluate.intake import check_file
 from ...evaluate.leads import RawRecord, detect_format, read_leads
 from ...evaluate.literals import INT64_MAX, widen_score
+from ...evaluate.mapping import MappingFile
 from ...evaluate.recycling import Credit, Recycle
 from ...evaluate.violations import Violation
 from .. import CompiledSql, compile_decisions
@@ -72,13 +74,20 @@ class DuckRun:
                  extra_columns: Callable[[Mapping[str, Coerced]],
                                          Mapping[str, Condition | str]] | None = None):
         duckdb = _duckdb()
-        self.engine, self.path = engine, Path(path)
-        self.now = engine.instant(now)
+        self.path = Path(path)
         if str(path) == "-":
             raise UsageError("the duckdb engine reads files; give the lead file's path")
         if not self.path.is_file():
             raise UsageError(f"{self.path}: lead file not found")
         self.fmt = detect_format(self.path)
+        if isinstance(engine.mapping, MappingFile) and engine.mapping.python_only:
+            options = ", ".join(f"`{o}`" for o in engine.mapping.python_only)
+            raise UsageError(f"the duckdb engine does not read the mapping's {options}; "
+                             "use --engine python")
+        # The columns are checked as the Python engine checks them, and read as spelled.
+        self.engine, self.warnings = check_file(engine, self.path, self.fmt)
+        engine = self.engine
+        self.now = engine.instant(now)
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone = 'UTC'")
         # DuckDB keeps a query's rows in input order unless it joins (the decisions query,
@@ -99,7 +108,8 @@ class DuckRun:
         self.compiled: CompiledSql = compile_decisions(
             engine.spec, self.now, version=engine.version, digest=engine.digest,
             years=self.years, relation="leads", float_values=floats, passthrough=passthrough,
-            values=[disposition] if disposition else [], datetime_micros=True,
+            values=list(dict.fromkeys([*([disposition] if disposition else []),
+                                       *engine.allowed.allowed])), datetime_micros=True,
             inline_lookups=True,
             extra_columns=extra_columns(self.coerced) if extra_columns else None)
         self.load_tables()
@@ -136,6 +146,7 @@ class DuckRun:
         needed = needed_fields(spec)
         if kpis:  # the fields the KPIs place in time, group by or measure
             needed = [*needed, *KpiPlan(spec).fields]
+        needed = [*needed, *self.engine.allowed.allowed]  # checked for values not allowed
         coercer = SqlCoercer(spec, q, self.source.columns, self.engine.coerce.columns,
                              needed, fast)
         coerced = coercer.build()
@@ -297,10 +308,20 @@ class RecordBuilder:
                 return int(value)
         return value  # type: ignore[no-any-return]
 
+    def warnings(self, row: Mapping[str, Any]) -> tuple[RecordError, ...]:
+        """The record's `value-not-allowed` warnings, worded by the Python check."""
+        allowed = self.engine.allowed
+        values = {n: row[f"_value_{n}"] for n in allowed.allowed}
+        found = allowed.check(values)
+        return tuple(RecordError(w.code, w.message, w.field, self.column(
+            w.field or "", bool(row[self.run.coerced[w.field or ""].first])), w.value)
+            for w in found)
+
     def record(self, row: Mapping[str, Any]) -> dict[str, Any]:
         engine = self.engine
         stage = row["stage"]
-        return {
+        warnings = self.warnings(row) if engine.allowed else ()
+        rec = {
             "id": row["id"],
             "version": engine.version,
             "digest": engine.digest,
@@ -315,6 +336,9 @@ class RecordBuilder:
             "credit": self.credit(row),
             "errors": self.errors(row),
         }
+        if warnings:
+            rec["warnings"] = [w.to_json() for w in warnings]
+        return rec
 
     def clock(self, row: Mapping[str, Any], i: int, name: str) -> dict[str, Any]:
         status = row[f"sl_{name}_status"]
