@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -248,6 +249,11 @@ def read_yaml_file(path: Path) -> LoadedFile:
     """Read and parse one file; binary or non-UTF-8 content is a diagnostic, not a crash."""
     file = str(path)
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a named pipe or a device would block or never end
+            return LoadedFile(path, None, SourceMap(), [error(
+                "unreadable-file", "not a regular file (a named pipe, a device or a folder)",
+                Location(file), "give the path of a YAML file")])
         if path.stat().st_size > MAX_FILE_BYTES:
             return LoadedFile(path, None, SourceMap(), [error(
                 "file-too-large", f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB",

@@ -7,7 +7,7 @@ import traceback
 
 import click
 
-from ..agreement.diagnostics import UsageError
+from ..files import FileRefused
 from .check import check_command
 from .commands import schema_command, validate_command
 from .diff import diff_command
@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     _debug["on"] = False
     try:
         cli.main(args=argv, prog_name="slaengine", standalone_mode=True)
-    except UsageError as exc:
+    except FileRefused as exc:  # UsageError too
         click.echo(f"slaengine: error: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     except BrokenPipeError:

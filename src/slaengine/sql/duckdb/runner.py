@@ -89,7 +89,10 @@ class DuckRun:
         self.source = self.open_source()
         raw = D.render(self.source.select, pretty=False)
         self.con.execute(f"CREATE TEMP VIEW raw_leads AS {raw}")
-        fast, found_years = self.survey(years is None)
+        try:  # the first pass over the file: where DuckDB meets what its reader cannot take
+            fast, found_years = self.survey(years is None)
+        except self._errors() as exc:
+            raise self.failed(exc) from None
         self.coerced = self.coerce(fast, kpis=extra_columns is not None)
         self.years = years or found_years
         floats = {n: c.floaty for n, c in self.coerced.items() if c.floaty}
