@@ -100,11 +100,21 @@ def compile_pattern(pattern: str) -> Re2Pattern:
 INT64_MAX = 2**63 - 1
 
 
-def widen_score(total: float) -> float:
-    """A score total beyond 64-bit integers as a float (infinite past the float range):
-    JSON writers and warehouses hold no wider integers. Only absurd points reach this."""
+class ScoreNotANumber(ArithmeticError):
+    """A score total that is NaN or infinite: the record gets an error, never `null`."""
+
+    def __init__(self, score: str, total: float):
+        super().__init__(score)
+        self.score, self.total = score, total
+
+
+def widen_score(total: float, score: str = "") -> float:
+    """A score total beyond 64-bit integers as a float: JSON writers and warehouses hold no
+    wider integers. Past the float range, or NaN (`inf - inf`), it is `ScoreNotANumber`."""
     if isinstance(total, int):
-        return float(total) if abs(total) < 2**1023 else math.copysign(math.inf, total)
+        total = float(total) if abs(total) < 2**1023 else math.copysign(math.inf, total)
+    if not math.isfinite(total):
+        raise ScoreNotANumber(score, total)
     return total
 
 

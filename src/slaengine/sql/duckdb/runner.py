@@ -12,6 +12,7 @@ values SQL found. Records DuckDB cannot read as the Python reader does (see
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +28,7 @@ from ...evaluate.clocks import IDLE, Reading, reading_json, seconds_value
 from ...evaluate.coerce import RecordError
 from ...evaluate.evaluator import Engine
 from ...evaluate.leads import RawRecord, detect_format, read_leads
-from ...evaluate.literals import INT64_MAX, widen_score
+from ...evaluate.literals import INT64_MAX, ScoreNotANumber, widen_score
 from ...evaluate.recycling import Credit, Recycle
 from ...evaluate.violations import Violation
 from .. import CompiledSql, compile_decisions
@@ -272,8 +273,12 @@ class DuckRun:
         for row in self.rows():
             if row[bad] or any(row[f] for f in flags):
                 yield fallback.record(row["_row"])
-            else:
-                yield builder.record(row)
+                continue
+            try:
+                built = builder.record(row)
+            except ScoreNotANumber:
+                built = fallback.record(row["_row"])
+            yield built
 
 
 class RecordBuilder:
@@ -293,8 +298,10 @@ class RecordBuilder:
         value = row[f"score_{name}"]
         if isinstance(value, Decimal):
             whole = int(value)
-            return widen_score(whole) if abs(whole) > INT64_MAX else whole
+            return widen_score(whole, name) if abs(whole) > INT64_MAX else whole
         if isinstance(value, float):
+            if not math.isfinite(value):  # the Python engine words the record's error
+                raise ScoreNotANumber(name, value)
             flag = self.float_cols.get(name)
             if flag is not None and not row[flag] and value.is_integer():
                 return int(value)
