@@ -193,8 +193,7 @@ class Engine:
         what = "is not a number" if exc.total != exc.total else "is too large to be a number"
         return RecordError("score-not-a-number",
                            f"the score `{exc.score}` {what} ({', '.join(parts) or 'its points'}); "
-                           "no score, band or decision is given for this record",
-                           exc.score, None, None)
+                           "no score, band or decision is given for this record")
 
     def unreadable(self, error: RecordError, now: datetime) -> Decision:
         return Decision(None, None, None, _NO_VIOLATIONS, (error,), _EMPTY, _EMPTY, _EMPTY,
