@@ -294,14 +294,19 @@ def test_a_report_read_with_the_api_name_mapping_exits_2() -> None:
 
 
 def test_a_report_without_its_footer_option_reads_the_notes_as_leads(tmp_path: Path) -> None:
-    """What the footer option prevents: the notes would be five leads with errors."""
+    """What the footer option prevents: the notes would be five records with errors, each a
+    row with fewer cells than the header, located at its line."""
     mapping = tmp_path / "m.yaml"
     text = (MAPPINGS / "salesforce-report-dmy.yaml").read_text(encoding="utf-8")
     mapping.write_text(text.replace("skip_footer_lines: 5", "skip_footer_lines: 0"))
     result = run("evaluate", "--leads", "examples/exports/salesforce-report-dmy.csv",
                  "--mapping", str(mapping), "--now", NOW)
-    ids = [orjson.loads(line)["id"] for line in result.stdout.splitlines()]
-    assert len(ids) == 15 and ids[10] == "Confidential Information - Do Not Distribute"
+    records = [orjson.loads(line) for line in result.stdout.splitlines()]
+    assert result.returncode == 1 and len(records) == 15
+    assert all(r["id"] is None and r["definitions"] == {} for r in records[10:])
+    first_note = records[10]["errors"][0]
+    assert first_note["value"] == ["Confidential Information - Do Not Distribute"]
+    assert "has 1 cell but the header has" in first_note["message"]
 
 
 @pytest.mark.parametrize("engine", ["python", "duckdb"])

@@ -135,6 +135,11 @@ def test_fast_path_and_explainer_agree(data: st.DataObject) -> None:
         assert_paths_agree(engine, data.draw(leads_for(agreement, now)), now)
 
 
+def _score_not_a_number(decision: Any) -> bool:
+    """A score overflowed (absurd drawn points): the record is an error with no verdicts."""
+    return any(e.code == "score-not-a-number" for e in decision.errors)
+
+
 def _with_probes(agreement: Data, probes: dict[str, Any]) -> Data:
     return {**agreement, "definitions": {**agreement.get("definitions", {}), **probes}}
 
@@ -156,6 +161,8 @@ def test_double_negation_and_singleton_groups_change_nothing(data: st.DataObject
     engine = engine_for(_with_probes(agreement, probes))
     for _ in range(8):
         decision = engine.evaluate(data.draw(leads_for(agreement, now)), now)
+        if _score_not_a_number(decision):
+            continue
         v = decision.verdicts
         assert v["p_notnot"] == v["p_all"] == v["p_any"] == v["p_c"]
         assert v["p_not"] is (not v["p_c"])
@@ -174,6 +181,8 @@ def test_a_missing_value_fails_every_test_but_exists_false(data: st.DataObject) 
     lead = data.draw(leads_for(agreement, now))
     lead[test["field"]] = data.draw(st.sampled_from([None, "", "   "]))
     decision = engine.evaluate(lead, now)
+    if _score_not_a_number(decision):
+        return
     expected = test.get("exists") is False
     assert decision.verdicts["p_test"] is expected
     assert decision.verdicts["p_not"] is (not expected)

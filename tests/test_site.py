@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from slaengine.cli import cli
+from slaengine.files import FileRefused
 from slaengine.site.build import AgreementWatcher, navigation, write_pages
 from support import git
 
@@ -103,9 +104,9 @@ def test_built_site_loads_nothing_from_other_hosts(built: Path) -> None:
 def test_build_is_deterministic(tmp_path: Path) -> None:
     config = site_kit(tmp_path)
     docs = tmp_path / "site" / "agreement"
-    stale = docs / "definitions" / "removed.md"
-    stale.parent.mkdir(parents=True)
-    stale.write_text("# A definition that no longer exists\n")
+    stale = docs / "definitions" / "removed.md"  # written by an earlier build
+    write_pages({"agreement/definitions/removed.md": "# A definition that no longer exists\n"},
+                tmp_path / "site")
     assert build(config)[0] == 0
     first = {p: p.read_bytes() for p in sorted(docs.rglob("*")) if p.is_file()}
     html = {p: p.read_bytes() for p in sorted((tmp_path / "build").rglob("*.html"))}
@@ -123,10 +124,35 @@ def test_write_pages_touches_only_its_folder(tmp_path: Path) -> None:
     assert write_pages({"agreement/a.md": "# A\n", "agreement/b/c.md": "# C\n"}, tmp_path) == 0
     assert write_pages({"agreement/a.md": "# A2\n"}, tmp_path) == 2  # one changed, one removed
     assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == [
-        "agreement", "agreement/.keep", "agreement/a.md", "index.md"]
+        "agreement", "agreement/.keep", "agreement/.slaengine-pages", "agreement/a.md",
+        "index.md"]
     for bad in ("index.md", "agreement/../x.md", "other/a.md", "agreement/"):
         with pytest.raises(ValueError, match="not inside"):
             write_pages({bad: "x"}, tmp_path)
+
+
+def test_write_pages_never_follows_a_link_nor_deletes_what_it_did_not_write(
+        tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.md").write_text("# Keep me\n")
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "agreement").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(FileRefused, match="agreement: is a symbolic link"):
+        write_pages({"agreement/a.md": "# A\n"}, docs)
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["precious.md"]
+    (docs / "agreement").unlink()
+    (docs / "agreement").mkdir()
+    (docs / "agreement" / "mine.md").write_text("# Someone's own page\n")
+    (docs / "agreement" / "sub").symlink_to(elsewhere, target_is_directory=True)
+    with pytest.raises(FileRefused, match="sub: is a symbolic link"):
+        write_pages({"agreement/sub/x.md": "# X\n"}, docs)
+    (docs / "agreement" / "sub").unlink()
+    assert write_pages({"agreement/a.md": "# A\n"}, docs) == 1
+    assert write_pages({}, docs) == 1  # its own page removed, the other one kept
+    assert (docs / "agreement" / "mine.md").exists()
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["precious.md"]
 
 
 def test_invalid_agreement_and_missing_config(tmp_path: Path) -> None:

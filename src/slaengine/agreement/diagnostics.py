@@ -9,6 +9,8 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
+from ..files import FileRefused
+
 
 class Severity(StrEnum):
     """How serious a finding is; `--strict` turns warnings into errors."""
@@ -117,5 +119,5 @@ class AgreementError(Exception):
         return [d for d in self.diagnostics if d.severity is Severity.ERROR]
 
 
-class UsageError(Exception):
+class UsageError(FileRefused):
     """Input the tool cannot read at all (a missing folder, an unreadable file): exit 2."""

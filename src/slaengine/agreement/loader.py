@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,10 @@ _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 _FLOAT = re.compile(r"^[-+]?(0|[1-9][0-9]*)\.[0-9]+([eE][-+][0-9]+)?$")
 _NULL = re.compile(r"^(null|~|)$")
 _BOOL = re.compile(r"^(true|false)$")
+# The deepest agreement needs about 20 levels; past this a file is a mistake or an attack, and
+# every reader after the loader (schema, models, compilers) recurses once per level.
+MAX_YAML_DEPTH = 100
+MAX_FILE_BYTES = 10 * 1024 * 1024  # the example agreement's largest file holds 6 kB
 
 
 class _StrictResolver(BaseResolver):
@@ -63,6 +68,7 @@ class _StrictLoader(Reader, Scanner, Parser, Composer, _StrictResolver):
         Parser.__init__(self)
         Composer.__init__(self)
         _StrictResolver.__init__(self)
+        self.depth = 0
 
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
         event = self.peek_event()  # type: ignore[no-untyped-call]
@@ -73,7 +79,15 @@ class _StrictLoader(Reader, Scanner, Parser, Composer, _StrictResolver):
         if isinstance(event, ScalarEvent | CollectionStartEvent) and event.anchor is not None:
             raise _Refused("yaml-anchor", f"anchor `&{event.anchor}` is not allowed",
                            event.start_mark, "remove the anchor and write each value out in full")
-        node: Node | None = super().compose_node(parent, index)
+        if isinstance(event, CollectionStartEvent) and self.depth >= MAX_YAML_DEPTH:
+            raise _Refused("yaml-too-deep", f"values are nested more than {MAX_YAML_DEPTH} "
+                           "levels deep here", event.start_mark,
+                           f"an agreement needs far fewer levels; the limit is {MAX_YAML_DEPTH}")
+        self.depth += 1
+        try:
+            node: Node | None = super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
         return node
 
 
@@ -242,6 +256,16 @@ def read_yaml_file(path: Path) -> LoadedFile:
     """Read and parse one file; binary or non-UTF-8 content is a diagnostic, not a crash."""
     file = str(path)
     try:
+        mode = path.stat().st_mode
+        if not stat.S_ISREG(mode):  # a named pipe or a device would block or never end
+            return LoadedFile(path, None, SourceMap(), [error(
+                "unreadable-file", "not a regular file (a named pipe, a device or a folder)",
+                Location(file), "give the path of a YAML file")])
+        if path.stat().st_size > MAX_FILE_BYTES:
+            return LoadedFile(path, None, SourceMap(), [error(
+                "file-too-large", f"file is larger than {MAX_FILE_BYTES // 1024 // 1024} MB",
+                Location(file), "an agreement file holds a few kB of YAML; is this the right "
+                f"file? the limit is {MAX_FILE_BYTES // 1024 // 1024} MB")])
         raw = path.read_bytes()
     except OSError as exc:
         return LoadedFile(path, None, SourceMap(), [error(

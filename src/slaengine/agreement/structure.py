@@ -82,9 +82,51 @@ def _build(model: type[BaseModel], data: Any, prefix: PathKey, loaded: LoadedAgr
         return None
 
 
+# `all`, `any` and `not` nested deeper than this are refused before any reader recurses into
+# them: schema, models, compilers and explanations each recurse once per level.
+MAX_CONDITION_DEPTH = 32
+_COMBINATORS = ("all", "any", "not")
+
+
+def _condition_depth(value: Any, path: PathKey) -> tuple[int, PathKey]:
+    """How deep `all`/`any`/`not` nest below `value`, and the path of the deepest one."""
+    best: tuple[int, PathKey] = (0, path)
+    children: list[tuple[Any, PathKey]] = []
+    if isinstance(value, dict):
+        children = [(v, (*path, k)) for k, v in value.items()]
+    elif isinstance(value, list):
+        children = [(v, (*path, i)) for i, v in enumerate(value)]
+    is_combinator = isinstance(value, dict) and any(k in value for k in _COMBINATORS)
+    for child, child_path in children:
+        depth, deepest = _condition_depth(child, child_path)
+        if depth > best[0]:
+            best = (depth, deepest)
+        if best[0] > MAX_CONDITION_DEPTH:
+            break
+    return (best[0] + 1, best[1] if best[0] else path) if is_combinator else best
+
+
+def depth_diagnostics(data: Any, prefix: PathKey, loaded: LoadedAgreement) -> list[Diagnostic]:
+    """Conditions nested past `MAX_CONDITION_DEPTH`, each reported at its deepest point."""
+    found = []
+    items = data.items() if isinstance(data, dict) else enumerate(data)
+    for key, value in items:
+        depth, deepest = _condition_depth(value, (*prefix, key))
+        if depth > MAX_CONDITION_DEPTH:
+            found.append(error(
+                "condition-too-deep", f"conditions are nested more than {MAX_CONDITION_DEPTH} "
+                "levels deep (`all`, `any` and `not` inside each other)", loaded.locate(deepest),
+                "give the inner conditions a name under `definitions:` and refer to it with "
+                f"`{{definition: name}}`; the limit is {MAX_CONDITION_DEPTH} levels"))
+    return found
+
+
 def check_structure(loaded: LoadedAgreement) -> tuple[Structured | None, list[Diagnostic]]:
     """Validate every file's structure; return the models when all of it is sound."""
     data = loaded.data
+    too_deep = depth_diagnostics(data, (), loaded)
+    if too_deep:
+        return None, too_deep
     sections = {k: v for k, v in data.items() if k not in ("reviews", "tests")}
     found = schema_diagnostics("agreement", sections, (), loaded)
     reviews_data = data.get("reviews", [])

@@ -14,6 +14,7 @@ from ..agreement.schema import dumps, generated_schemas, lead_schema
 from ..agreement.validator import ValidationResult, validate_folder
 from ..api import load_agreement
 from ..change.approvals import SIGNATURE_CODES, verify_reviews
+from ..files import atomic_write
 from .reporters import REPORTERS
 
 DEFAULT_AGREEMENT = "agreement"
@@ -100,7 +101,7 @@ def schema_command(write_dir: Path | None, check_dir: Path | None, lead: bool,
     if write_dir is not None:
         write_dir.mkdir(parents=True, exist_ok=True)
         for name, text in schemas.items():
-            (write_dir / name).write_text(text, encoding="utf-8")
+            atomic_write(write_dir / name, text)
             click.echo(f"wrote {write_dir / name}", err=True)
         return
     if check_dir is not None:

@@ -7,6 +7,7 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -22,7 +23,7 @@ from ..evaluate.evaluator import Engine
 from ..evaluate.intake import check_columns, check_file, open_leads, peek_columns
 from ..evaluate.leads import BOM, RawRecord, detect_format, file_size, jsonl_records, read_leads
 from ..evaluate.mapping import MappingFile, read_mapping
-from ..evaluate.records import WRITERS, Tally
+from ..evaluate.records import WRITERS, Tally, write_csv
 from ..evaluate.testing import run_tests
 from ..reports.weekly import business_time_text
 from .parallel import auto_jobs, can_fork, evaluate_parallel
@@ -184,16 +185,21 @@ class Progress:
               show_default=True,
               help="Exit 1 when a record has errors (`errors`), or exit 0 anyway (`never`): "
                    "the errors are still written with each record and counted on stderr.")
+@click.option("--raw-csv", is_flag=True,
+              help="With --format csv, write lead text as it is: by default a cell that "
+                   "starts with = + - @, a tab or a carriage return gets a ' before it, so "
+                   "a spreadsheet shows it instead of running it as a formula.")
 def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None, fmt: str,
                      explain: bool, engine_name: str, mapping_file: Path | None,
-                     jobs_text: str, fail_on: str) -> None:
+                     jobs_text: str, fail_on: str, raw_csv: bool) -> None:
     """Classify, score and place every lead of a file; one output record per input record."""
     now = parse_now(now_text)
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file)
+    writer = partial(write_csv, raw=True) if raw_csv and fmt == "csv" else WRITERS[fmt]
     duck = duckdb_engine(engine, leads_path) if engine_name == "duckdb" else None
     if duck is not None:
-        _evaluate_with_duckdb(duck, leads_path, now, fmt, explain, fail_on)
+        _evaluate_with_duckdb(duck, leads_path, now, fmt, explain, fail_on, raw_csv)
     path = Path(leads_path)
     size = file_size(path) if leads_path != "-" else None
     jobs = parse_jobs(jobs_text, size)
@@ -215,13 +221,13 @@ def evaluate_command(leads_path: str, agreement_dir: Path, now_text: str | None,
             records = progress.follow(records)
             results = (_explained(engine, records, now) if explain
                        else engine.records(records, now))
-            WRITERS[fmt](tally.count(results), out, engine)
+            writer(tally.count(results), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)
     sys.exit(1 if tally.with_errors and fail_on == "errors" else 0)
 
 
 def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: str,
-                          explain: bool, fail_on: str) -> None:
+                          explain: bool, fail_on: str, raw_csv: bool = False) -> None:
     """The same records, computed by DuckDB from the compiled SQL (`slaengine.sql.duckdb`)."""
     if explain:
         raise UsageError("--explain needs --engine python (explanations interpret the "
@@ -241,7 +247,9 @@ def _evaluate_with_duckdb(engine: Engine, leads_path: str, now: datetime, fmt: s
     sys.stdout.flush()
     with open(sys.stdout.fileno(), "wb", buffering=1 << 16, closefd=False) as out:
         if fmt == "csv" and flat.native_csv(run):  # written by DuckDB, not row by row
-            flat.write_csv(run, out, tally)
+            flat.write_csv(run, out, tally, raw_csv)
+        elif fmt == "csv":
+            write_csv(tally.count(run.records()), out, engine, raw=raw_csv)
         else:
             WRITERS[fmt](tally.count(run.records()), out, engine)
     click.echo(tally.summary(engine, time.perf_counter() - started), err=True)

@@ -25,6 +25,7 @@ import orjson
 
 from ..evaluate.evaluator import Engine
 from ..evaluate.leads import json_array_hint, jsonl_blocks, jsonl_records
+from ..evaluate.lines import MAX_LINE_BYTES, TOO_LONG
 from ..evaluate.records import JSONL_OPTIONS, Tally
 
 BLOCK_BYTES: Final = 1 << 20
@@ -106,7 +107,10 @@ def _regular_file(stream: BinaryIO) -> int | None:
 def tasks_of(stream: BinaryIO, size: int, by_offset: bool) -> Iterator[Task]:
     """The blocks of a stream as tasks: by offset and length, or as the bytes themselves."""
     for block, first, offset in jsonl_blocks(stream, size):
-        yield ((offset, len(block)) if by_offset else block), first
+        # A line too long to keep is sent as the start `jsonl_blocks` kept of it.
+        whole = by_offset and not (len(block) > MAX_LINE_BYTES + 1
+                                   and block.endswith(TOO_LONG + b"\n"))
+        yield ((offset, len(block)) if whole else block), first
 
 
 def evaluate_parallel(engine: Engine, stream: BinaryIO, now: datetime, jobs: int,
@@ -115,7 +119,8 @@ def evaluate_parallel(engine: Engine, stream: BinaryIO, now: datetime, jobs: int
                       block_bytes: int = BLOCK_BYTES) -> None:
     """Evaluate JSON Lines from `stream` on `jobs` forked processes, writing in input order."""
     if name != "-" and hasattr(stream, "peek"):
-        json_array_hint(name, stream.peek(64))
+        # The first line only, as the one-process reader looks at it.
+        json_array_hint(name, stream.peek(64).removeprefix(b"\xef\xbb\xbf").split(b"\n")[0])
     fd = _regular_file(stream)
     pending: deque[AsyncResult[tuple[bytes, Tally]]] = deque()
 

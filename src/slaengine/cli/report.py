@@ -27,6 +27,7 @@ from ..agreement.describe import list_text
 from ..agreement.diagnostics import UsageError
 from ..evaluate.intake import open_leads
 from ..evaluate.leads import RawRecord
+from ..files import atomic_write
 from ..kpis import parse_period
 from ..kpis.headline import DEFAULT_MIN_LEADS
 from ..reports.monthly import NO_CODE, MonthlyReport, build_monthly, default_now
@@ -407,11 +408,11 @@ def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_te
     written = []
     for chart in charts:
         written.append(out_dir / f"{stem}-{chart.name}.svg")
-        written[-1].write_text(chart.svg, encoding="utf-8")
+        atomic_write(written[-1], chart.svg)  # never through a symbolic link
     for suffix, text in (("md", render_markdown(report, sections)),
                          ("html", render_html(report, sections))):
         written.append(out_dir / f"{stem}.{suffix}")
-        written[-1].write_text(text, encoding="utf-8")
+        atomic_write(written[-1], text)
     for path in written[-2:]:
         click.echo(str(path))
     click.echo(f"{plural(report.records, 'lead')} read, {report.with_errors:,} with errors; "

@@ -23,6 +23,7 @@ from ..change.revisions import (
     review_status,
 )
 from ..change.revisions import spec_of as structure_of
+from ..files import atomic_write
 from .commands import _today
 from .evaluate import agreement_option, open_agreement
 
@@ -77,7 +78,7 @@ def new_command(agreement_dir: Path, kind: str | None, today: str | None,
         agreement = open_agreement(agreement_dir)
     draft = draft_review(agreement, day, kind, baseline, wanted, summary)
     draft.path.parent.mkdir(parents=True, exist_ok=True)
-    draft.path.write_text(draft.text, encoding="utf-8")
+    atomic_write(draft.path, draft.text)  # never through a symbolic link
     click.echo(str(draft.path))
     if baseline.spec is None:
         click.echo(f"note: {baseline.note}; the changes are not known, so a minor change is "

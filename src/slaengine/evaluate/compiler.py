@@ -219,7 +219,7 @@ class _Compiler:
                 lines.append((f"t = v_{rule.field}", path))
                 lines.append((f"if t is not None: s_{name} += {capped}", path))
         lines.append((f"if not -{INT64_MAX} <= s_{name} <= {INT64_MAX}: "
-                      f"s_{name} = _widen(s_{name})", ("scores", name)))
+                      f"s_{name} = _widen(s_{name}, {name!r})", ("scores", name)))
         return lines
 
     def band_expression(self, name: str, bands: list[Band]) -> str:

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from ..agreement.describe import definition_label
 from ..agreement.loader import LoadedAgreement
 from ..agreement.models import AgreementSpec
+from ..agreement.models.sections import PerValueRule
 from .allowed import AllowedValues
 from .clocks import Clocks, Reading
 from .coerce import Coercer, RecordError
@@ -19,7 +20,7 @@ from .compiler import Bound, CompiledAgreement, compile_agreement
 from .decision import Decision, Violation, record
 from .explain import ConditionResult, Interpreter
 from .leads import RawRecord
-from .literals import as_instant
+from .literals import ScoreNotANumber, as_instant
 from .mapping import MappedCoercer, MappingFile
 from .recycling import Credit, Recycle, Recycling
 
@@ -190,16 +191,33 @@ class Engine:
                now: datetime, bound: Bound | None = None,
                warnings: tuple[RecordError, ...] = ()) -> Decision:
         """The decision on an already coerced record; `now` must come from `instant()`."""
-        if bound is not None:
-            verdicts, scores, bands, extras = bound(values)
-        else:
-            verdicts, scores, bands, extras = self.compiled.run(values, now)
+        try:
+            if bound is not None:
+                verdicts, scores, bands, extras = bound(values)
+            else:
+                verdicts, scores, bands, extras = self.compiled.run(values, now)
+        except ScoreNotANumber as exc:
+            key = values.get(self.key_field) if self.key_field else None
+            return Decision(key, None, None, _NO_VIOLATIONS,
+                            (*errors, self.score_error(exc, values)), _EMPTY, _EMPTY, _EMPTY,
+                            _NO_READINGS, None, None, values, now, self)
         stage, owner, violations = self.lifecycle.place(values, verdicts)
         readings, recycle, credit, violations = self.follow_up(
             values, verdicts, extras, stage, violations, now.timestamp())
         key = values.get(self.key_field) if self.key_field else None
         return Decision(key, stage, owner, violations, errors, verdicts, scores, bands,
                         readings, recycle, credit, values, now, self, warnings)
+
+    def score_error(self, exc: ScoreNotANumber, values: Mapping[str, Any]) -> RecordError:
+        """The record's error for a score that is not a number, naming its rules' values."""
+        score = self.spec.scores[exc.score]
+        parts = [f"`{rule.field}` {values[rule.field]} x {rule.points_each} points"
+                 for rule in score.rules
+                 if isinstance(rule, PerValueRule) and values.get(rule.field) is not None]
+        what = "is not a number" if exc.total != exc.total else "is too large to be a number"
+        return RecordError("score-not-a-number",
+                           f"the score `{exc.score}` {what} ({', '.join(parts) or 'its points'}); "
+                           "no score, band or decision is given for this record")
 
     def unreadable(self, error: RecordError, now: datetime) -> Decision:
         return Decision(None, None, None, _NO_VIOLATIONS, (error,), _EMPTY, _EMPTY, _EMPTY,
@@ -224,7 +242,13 @@ class Engine:
                              _NO_READINGS, None, None, (item.error,))
                 continue
             values, errors = coerce(item.data)
-            verdicts, scores, bands, extras = run(values)
+            try:
+                verdicts, scores, bands, extras = run(values)
+            except ScoreNotANumber as exc:
+                yield record(self, values.get(key_field), _EMPTY, _EMPTY, _EMPTY, None, None,
+                             _NO_VIOLATIONS, _NO_READINGS, None, None,
+                             (*errors, self.score_error(exc, values)))
+                continue
             stage, owner, violations = place(values, verdicts)
             readings, recycle, credit, violations = follow_up(values, verdicts, extras, stage,
                                                               violations, moment)

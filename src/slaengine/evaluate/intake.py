@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from ..agreement.diagnostics import UsageError
+from ..files import check_regular
 from .evaluator import Engine
 from .headers import Expected, HeaderCheck, compare, expected_columns
 from .leads import RawRecord, detect_format, read_leads
@@ -42,7 +43,11 @@ class LeadFile:
 def _format(path: Path | str, fmt: str | None) -> str:
     if fmt is not None:
         return fmt.lower()
-    return "jsonl" if str(path) == "-" else detect_format(path)
+    if str(path) == "-":
+        return "jsonl"
+    if Path(path).exists() and not Path(path).is_dir():
+        check_regular(path, "lead file")  # a pipe or a device: refused before its name is read
+    return detect_format(path)
 
 
 def peek_columns(records: Iterator[RawRecord], fmt: str

@@ -8,9 +8,10 @@ cannot be read at all raises `UsageError`.
 
 from __future__ import annotations
 
-import csv
 import importlib
 import itertools
+import json
+import math
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -21,7 +22,10 @@ from typing import Any, BinaryIO, Final
 import orjson
 
 from ..agreement.diagnostics import UsageError
+from ..files import check_regular, open_regular
 from .coerce import RecordError, show
+from .csvrows import csv_rows
+from .lines import MAX_LINE_BYTES, TOO_LONG, bounded_lines
 
 __all__ = ["BOM", "FORMATS", "RawRecord", "detect_format", "file_size", "json_array_hint",
            "jsonl_blocks", "jsonl_records", "read_leads"]
@@ -97,6 +101,8 @@ def read_leads(path: Path | str, format: str | None = None, *,
             raise UsageError(f"unknown lead file format `{show(format)}`; "
                              f"use one of {', '.join(FORMATS)}")
     else:
+        if not stdin and Path(path).exists() and not Path(path).is_dir():
+            check_regular(path, "lead file")  # a pipe or a device would block or never end
         fmt = "jsonl" if stdin else detect_format(path)
     if stdin:
         if fmt == "parquet":
@@ -109,6 +115,7 @@ def read_leads(path: Path | str, format: str | None = None, *,
         raise UsageError(f"{file}: is a folder, not a lead file")
     if not os.access(file, os.R_OK):
         raise UsageError(f"{file}: cannot read the lead file: permission denied")
+    check_regular(file, "lead file")
     return _read_parquet(file) if fmt == "parquet" else _read_text(file, fmt, on_open)
 
 
@@ -116,7 +123,7 @@ def _read_text(file: Path, fmt: str,
                on_open: Callable[[BinaryIO], None] | None = None) -> Iterator[RawRecord]:
     """The file is opened when the first record is asked for, and closed after the last."""
     try:
-        with open(file, "rb") as handle:
+        with open_regular(file, "lead file") as handle:
             if on_open is not None:
                 on_open(handle)
             yield from _read_csv(handle) if fmt == "csv" else _read_jsonl(handle, file)
@@ -150,8 +157,8 @@ def json_array_hint(file: Path | str, head: bytes) -> None:
                          f"convert it with `jq -c '.[]' {file}`")
 
 
-def _read_jsonl(stream: Iterable[bytes], file: Path | None = None) -> Iterator[RawRecord]:
-    head, rest = _without_bom(stream)
+def _read_jsonl(stream: BinaryIO, file: Path | None = None) -> Iterator[RawRecord]:
+    head, rest = _without_bom(bounded_lines(stream))
     if file is not None:
         json_array_hint(file, head)
     return jsonl_records(itertools.chain((head,), rest))
@@ -161,14 +168,26 @@ def jsonl_records(lines: Iterable[bytes], first: int = 1) -> Iterator[RawRecord]
     """The records of JSON Lines, numbering them from `first` (a chunk of a larger file)."""
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
     new, set_row, set_data, set_error = _new, _set_row, _set_data, _set_error
+    digits, long_number = _DIGITS, _LONG_NUMBER
+    limit = MAX_LINE_BYTES + 1  # a line and its line end
     for number, line in enumerate(lines, first):
         try:
+            if len(line) > limit:  # as `bounded_lines` would have kept it
+                raise JSONDecodeError("too long", "", 0)
             data = loads(line)
         except JSONDecodeError:
             if line.strip():  # a blank line is not a record
                 yield _unreadable(number, f"line {number} is not a JSON object: "
                                           f"{_json_problem(line)}", _line_text(line))
             continue
+        # orjson keeps the last of two equal keys and rounds integers beyond 64 bits to a
+        # float; only a line that could hold either is read again, exactly.
+        if data.__class__ is dict and (line.count(b'":') != len(data) or b'" ' in line
+                                       or b'"\t' in line or long_number in line.translate(digits)):
+            data, problem = _exact_json(line)
+            if problem is not None:
+                yield _unreadable(number, f"line {number} {problem}", _line_text(line))
+                continue
         if data.__class__ is dict:
             record = new(RawRecord)
             set_row(record, number)
@@ -180,6 +199,51 @@ def jsonl_records(lines: Iterable[bytes], first: int = 1) -> Iterator[RawRecord]
                     int: "a number", float: "a number"}.get(type(data), "not an object")
             yield _unreadable(number, f"line {number} is not a JSON object: found {kind}",
                               _line_text(line))
+
+
+_DIGITS: Final = bytes.maketrans(b"123456789", b"000000000")
+_LONG_NUMBER: Final = b"0" * 19  # orjson reads up to 2^64 - 1 exactly, and -2^63 at least
+_INT64: Final = (-(1 << 63), (1 << 64) - 1)
+
+
+def _exact_int(text: str) -> int | str:
+    """An integer as orjson reads it, and one beyond 64 bits as its exact text."""
+    value = int(text)
+    return value if _INT64[0] <= value <= _INT64[1] else text
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"the number {text} is too large")
+    return value
+
+
+def _refuse_constant(text: str) -> None:
+    raise ValueError(f"{text} is not a JSON number")
+
+
+def _exact_json(line: bytes) -> tuple[Any, str | None]:
+    """A line read by the standard library: duplicate keys found, long integers kept as text."""
+    repeated: list[str] = []
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for key, value in items:
+            if key in result:
+                repeated.append(key)
+            result[key] = value
+        return result
+
+    try:
+        data = json.loads(line, object_pairs_hook=pairs, parse_int=_exact_int,
+                          parse_float=_finite, parse_constant=_refuse_constant)
+    except (ValueError, RecursionError) as exc:
+        return None, f"is not a JSON object: {str(exc).split(':')[0].lower()}"
+    if repeated:
+        return None, (f"names `{show(repeated[0])}` twice; a record gives each column once "
+                      "(which value is meant cannot be told)")
+    return data, None
 
 
 def jsonl_blocks(stream: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]]:
@@ -197,6 +261,17 @@ def jsonl_blocks(stream: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]
             return
         chunk = carry + chunk if carry else chunk
         cut = chunk.rfind(b"\n") + 1
+        if cut == 0 and len(chunk) > MAX_LINE_BYTES:  # kept as `bounded_lines` keeps it
+            skipped = len(chunk)
+            while (more := stream.read(size)) and b"\n" not in more:
+                skipped += len(more)
+            end = more.find(b"\n") + 1 if more else 0
+            yield chunk[:MAX_LINE_BYTES + 1] + TOO_LONG + b"\n", line, offset
+            line, offset = line + 1, offset + skipped + end
+            carry, chunk = b"", more[end:] if more else b""
+            if not chunk:
+                chunk = stream.read(size)
+            continue
         if cut == 0:  # a line longer than a block: keep reading
             carry = chunk
             chunk = stream.read(size)
@@ -209,6 +284,8 @@ def jsonl_blocks(stream: BinaryIO, size: int) -> Iterator[tuple[bytes, int, int]
 
 
 def _json_problem(line: bytes) -> str:
+    if len(line.rstrip(b"\n")) > MAX_LINE_BYTES:
+        return f"the line is longer than {MAX_LINE_BYTES // (1 << 20)} MB, the limit"
     try:
         line.decode("utf-8")
     except UnicodeDecodeError:
@@ -223,61 +300,22 @@ def _json_problem(line: bytes) -> str:
 # ---------------------------------------------------------------- CSV
 
 
-def _decoded(stream: Iterable[bytes], bad_lines: set[int]) -> Iterator[str]:
-    """UTF-8 text lines (a leading BOM dropped); lines that are not UTF-8 are noted."""
-    head, rest = _without_bom(stream)
-    for number, line in enumerate(itertools.chain((head,), rest), 1):
-        try:
-            yield line.decode("utf-8")
-        except UnicodeDecodeError:
-            bad_lines.add(number)
-            yield line.decode("utf-8", "replace")
-
-
-def _read_csv(stream: Iterable[bytes]) -> Iterator[RawRecord]:
-    """`csv.DictReader` semantics: the first row names the columns, blank rows are skipped, a
-    short row's missing cells are None; a long row is unreadable. Cells are separated by `,`,
-    or by `;` or a tab when the header row has more of those."""
-    bad_lines: set[int] = set()
-    lines = _decoded(stream, bad_lines)
-    first = next(lines, "")
-    # Spreadsheets in many locales separate cells with `;`: take the header's separator.
-    delimiter = max((",", ";", "\t"), key=first.count)
-    reader = csv.reader(itertools.chain([first], lines), delimiter=delimiter)
-    header: list[str] | None = None
-    row, last_line = 0, 0
-    while True:
-        first_line = last_line + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            return
-        except csv.Error as exc:
-            row += 1
-            last_line = reader.line_num
-            yield _unreadable(row, f"row {row} (line {first_line}) is not valid CSV: "
-                                   f"{str(exc).lower()}")
-            continue
-        last_line = reader.line_num
-        if not cells:
-            continue
-        if header is None:
-            if bad_lines:
-                raise UsageError("the CSV header row is not UTF-8 text; save the export as UTF-8")
-            header = cells
-            continue
-        row += 1
-        if bad_lines and not bad_lines.isdisjoint(range(first_line, last_line + 1)):
-            yield _unreadable(row, f"row {row} (line {first_line}) is not UTF-8 text; save "
-                                   "the export as UTF-8", cells)
-        elif len(cells) > len(header):
-            yield _unreadable(row, f"row {row} (line {first_line}) has {len(cells)} cells but "
-                                   f"the header has {len(header)}", cells)
-        elif len(cells) < len(header):
-            yield _record(row, dict(zip(header, cells + [None] * (len(header) - len(cells)),
-                                        strict=True)))
-        else:
+def _read_csv(stream: BinaryIO) -> Iterator[RawRecord]:
+    """The first row names the columns, blank rows are skipped; a row with fewer or more cells
+    than the header, or a quote never closed, is unreadable (`csvrows` says how each line is
+    accounted for). Cells are separated by `,`, or by `;` or a tab when the header row has
+    more of those."""
+    lines = bounded_lines(stream, carriage_returns=True)
+    first = next(lines, b"").removeprefix(BOM)
+    header: list[str] = []
+    for row, _, cells, problem in csv_rows(lines, first):
+        if problem is not None:
+            shown = cells if cells and sum(map(len, cells)) <= _SHOWN else None
+            yield _unreadable(row, problem, shown)
+        elif row:
             yield _record(row, dict(zip(header, cells, strict=True)))
+        else:
+            header = cells
 
 
 # ---------------------------------------------------------------- Parquet

@@ -7,13 +7,15 @@ YAML, an `in` list or a regex means exactly the same thing on either path.
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
+import re2  # type: ignore[import-untyped]
+
 from ..agreement.models.common import Duration, parse_date, parse_datetime
 from ..agreement.models.conditions import FieldCondition, ScoreCondition
+from ..agreement.regex import translate
 
 
 def as_instant(value: datetime, tz: tzinfo) -> datetime:
@@ -54,7 +56,7 @@ def prepare(node: FieldCondition | ScoreCondition, field_type: str, tz: tzinfo) 
     if op in ("within", "older_than"):
         return Prepared(op, window(value))
     if op == "matches":
-        return Prepared(op, re.compile(value))
+        return Prepared(op, compile_pattern(value))
     if op == "exists":
         return Prepared(op, bool(value))
     if op in ("in", "not_in"):
@@ -65,14 +67,54 @@ def prepare(node: FieldCondition | ScoreCondition, field_type: str, tz: tzinfo) 
     return Prepared(op, _field_literal(field_type, value, tz))
 
 
+class Re2Pattern:
+    """A `matches` pattern (Python `re`'s meaning) compiled for RE2, as DuckDB runs it: a
+    search is linear in the value's length, so no pattern can hang an evaluation.
+
+    `search` answers only whether the text matches (a truthy value or None), through the
+    binding's own `Match`, which costs half of `re2`'s `search` wrapper per call."""
+
+    __slots__ = ("_match", "_unanchored", "compiled", "pattern")
+
+    def __init__(self, pattern: str):
+        translated = translate(pattern, "re2")
+        self.pattern = pattern
+        self.compiled = re2.compile("" if translated.matches_everything
+                                    else translated.pattern)
+        self._match = getattr(getattr(self.compiled, "_regexp", None), "Match", None)
+        self._unanchored = getattr(getattr(re2, "_Anchor", None), "UNANCHORED", None)
+
+    def search(self, text: str) -> bool | None:
+        """True when the pattern occurs anywhere in `text`, else None."""
+        if self._match is None or self._unanchored is None:  # another binding version
+            return True if self.compiled.search(text) is not None else None
+        data = text.encode("utf-8", "surrogatepass")
+        return True if self._match(self._unanchored, data, 0, len(data))[0][0] >= 0 else None
+
+
+def compile_pattern(pattern: str) -> Re2Pattern:
+    """A `matches` pattern compiled for RE2 (see `Re2Pattern`)."""
+    return Re2Pattern(pattern)
+
+
 INT64_MAX = 2**63 - 1
 
 
-def widen_score(total: float) -> float:
-    """A score total beyond 64-bit integers as a float (infinite past the float range):
-    JSON writers and warehouses hold no wider integers. Only absurd points reach this."""
+class ScoreNotANumber(ArithmeticError):
+    """A score total that is NaN or infinite: the record gets an error, never `null`."""
+
+    def __init__(self, score: str, total: float):
+        super().__init__(score)
+        self.score, self.total = score, total
+
+
+def widen_score(total: float, score: str = "") -> float:
+    """A score total beyond 64-bit integers as a float: JSON writers and warehouses hold no
+    wider integers. Past the float range, or NaN (`inf - inf`), it is `ScoreNotANumber`."""
     if isinstance(total, int):
-        return float(total) if abs(total) < 2**1023 else math.copysign(math.inf, total)
+        total = float(total) if abs(total) < 2**1023 else math.copysign(math.inf, total)
+    if not math.isfinite(total):
+        raise ScoreNotANumber(score, total)
     return total
 
 

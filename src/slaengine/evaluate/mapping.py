@@ -271,11 +271,20 @@ def without_footer(records: Iterator[RawRecord], mapping: MappingFile) -> Iterat
     held: deque[RawRecord] = deque()
     keep = mapping.skip_footer_lines
     for record in records:
-        if mapping.footer is not None and record.data:
-            first = next(iter(record.data.values()), None)
+        if mapping.footer is not None:
+            first = _first_cell(record)
             if isinstance(first, str) and mapping.footer.search(first.strip()):
                 yield from held
                 return
         held.append(record)
         if len(held) > keep:
             yield held.popleft()
+
+
+def _first_cell(record: RawRecord) -> Any:
+    """The first cell of a record; a footer note is a short row, which the reader keeps as an
+    error carrying the cells it read."""
+    if record.data:
+        return next(iter(record.data.values()), None)
+    cells = record.error.value if record.error is not None else None
+    return cells[0] if isinstance(cells, list) and cells else None

@@ -7,7 +7,7 @@ import io
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Final
 
 import orjson
 
@@ -103,12 +103,30 @@ def flat_row(rec: Record) -> dict[str, Any]:
     return row
 
 
-def write_csv(records: Iterable[Record], out: IO[bytes], engine: Engine) -> None:
+# A cell a spreadsheet would run as a formula starts with one of these (OWASP, "CSV
+# injection"); such a cell of lead data is written with a `'` before it.
+LIVE_STARTS: Final = ("=", "+", "-", "@", "\t", "\r")
+LEAD_TEXT: Final = ("id", "stage")  # the cells that carry text from the leads as it is
+
+
+def neutralised(row: dict[str, Any]) -> dict[str, Any]:
+    """`row` with each lead-text cell that a spreadsheet would run prefixed with `'`."""
+    for name in LEAD_TEXT:
+        cell = row.get(name)
+        if cell.__class__ is str and cell.startswith(LIVE_STARTS):
+            row[name] = "'" + cell
+    return row
+
+
+def write_csv(records: Iterable[Record], out: IO[bytes], engine: Engine, *,
+              raw: bool = False) -> None:
+    """`--format csv`: one row per record; lead text that a spreadsheet would run as a
+    formula is prefixed with `'` unless `raw` (`--raw-csv`)."""
     text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=True)
     writer = csv.DictWriter(text, fieldnames=csv_columns(engine), restval="")
     writer.writeheader()
     for rec in records:
-        writer.writerow(flat_row(rec))
+        writer.writerow(flat_row(rec) if raw else neutralised(flat_row(rec)))
     text.flush()
     text.detach()
 

@@ -26,6 +26,7 @@ from ..api import Agreement, load_agreement
 from ..change.approvals import verify_reviews
 from ..change.diff import diff_agreements
 from ..change.revisions import SEARCHED_COMMITS, commits_of, repo_root
+from ..files import atomic_write
 from .context import SignatureState
 from .renderer import PAGE_ORDER, ROOT, render_site
 
@@ -64,42 +65,66 @@ def site_config(config_file: Path, **overrides: Any) -> MkDocsConfig:
         raise UsageError(f"{config_file}: {exc}") from None
 
 
+MANIFEST = ".slaengine-pages"  # the pages the last build wrote, one path a line
+
+
+def _no_link_on_the_way(docs_dir: Path, key: str) -> None:
+    """Refuse a page whose folder (or itself) is a symbolic link: it could point anywhere."""
+    path = docs_dir
+    for part in key.split("/"):
+        path = path / part
+        if path.is_symlink():
+            raise UsageError(f"{path}: is a symbolic link; slaengine writes the agreement pages "
+                             "only into a real folder (remove the link and build again)")
+
+
 def write_pages(pages: Mapping[str, str], docs_dir: Path) -> int:
     """Make `<docs_dir>/agreement/` hold exactly `pages`; return how many files changed.
 
-    Stale pages (a definition that was removed) are deleted; unchanged files are not touched,
-    so a live preview rebuilds only when a page really changed. Nothing outside the folder is
-    ever written or deleted; files whose names start with a dot are left alone.
+    Stale pages (a definition that was removed) are deleted, but only pages an earlier build
+    wrote (listed in `agreement/.slaengine-pages`): a file someone else put there stays.
+    Unchanged files are not touched, so a live preview rebuilds only when a page really
+    changed. A symbolic link as `agreement/` or on the way to a page is refused, so nothing
+    outside the folder is ever written or deleted; files whose names start with a dot are
+    left alone.
     """
     target = docs_dir / ROOT
     for key in pages:
         parts = key.split("/")
         if parts[0] != ROOT or len(parts) < 2 or any(p in ("", ".", "..") for p in parts):
             raise ValueError(f"page {key!r} is not inside {ROOT}/")
+    _no_link_on_the_way(docs_dir, ROOT)
+    manifest = target / MANIFEST
+    written: set[str] = set()
+    if manifest.is_file() and not manifest.is_symlink():
+        written = {line for line in manifest.read_text(encoding="utf-8").splitlines() if line}
     changed = 0
-    existing: set[str] = set()
+    for stale in sorted(written - set(pages)):
+        if stale.split("/")[0] != ROOT or ".." in stale.split("/"):
+            continue
+        path = docs_dir / stale
+        try:
+            _no_link_on_the_way(docs_dir, stale.rsplit("/", 1)[0])
+        except UsageError:
+            continue
+        if path.is_file() or path.is_symlink():
+            path.unlink()
+            changed += 1
     if target.is_dir():
-        for folder, dirs, files in os.walk(target, topdown=True, followlinks=False):
-            dirs[:] = [d for d in dirs if not d.startswith(".")]
-            for name in files:
-                if not name.startswith("."):
-                    existing.add(Path(folder, name).relative_to(docs_dir).as_posix())
-    for stale in sorted(existing - set(pages)):
-        (docs_dir / stale).unlink()
-        changed += 1
-    for folder, _, _ in sorted(os.walk(target), key=lambda w: -len(w[0])):
-        if Path(folder) != target and not any(Path(folder).iterdir()):
-            Path(folder).rmdir()
+        for folder, _, _ in sorted(os.walk(target), key=lambda w: -len(w[0])):
+            if Path(folder) != target and not any(Path(folder).iterdir()):
+                Path(folder).rmdir()
     for key, text in pages.items():
+        _no_link_on_the_way(docs_dir, key)
         path = docs_dir / key
         data = text.encode("utf-8")
         if path.is_file() and path.read_bytes() == data:
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.name}.tmp")  # MkDocs skips dot files
-        temporary.write_bytes(data)
-        os.replace(temporary, path)
+        atomic_write(path, data)  # a temporary file in the same folder, then a rename
         changed += 1
+    target.mkdir(parents=True, exist_ok=True)
+    atomic_write(manifest, "".join(f"{key}\n" for key in sorted(pages)))
     return changed
 
 

@@ -25,7 +25,8 @@ import orjson
 import sqlglot.expressions as exp
 
 from ..agreement.diagnostics import UsageError
-from ..evaluate.leads import BOM
+from ..evaluate.leads import BOM, read_leads
+from ..evaluate.lines import MAX_LINE_BYTES
 from .dialects import DIALECTS, anon, lit
 from .isotime import text
 
@@ -33,7 +34,8 @@ D = DIALECTS["duckdb"]
 SPARE_COLUMNS: Final = 64
 NO_NULL: Final = "\x00slaengine:no-null\x00"  # empty cells stay empty text, as in Python
 # Text orjson refuses while DuckDB's JSON reader takes it (or would turn into a double).
-SUSPICIOUS_JSON: Final = r"NaN|Infinity|[0-9][eE][+-]?[0-9]{3}|[0-9]{20}"
+# 19 digits: what `leads.jsonl_records` reads again exactly (long integers become text).
+SUSPICIOUS_JSON: Final = r"NaN|Infinity|[0-9][eE][+-]?[0-9]{3}|[0-9]{19}"
 
 _KINDS: Final = {
     "VARCHAR": "text", "BIGINT": "int", "INTEGER": "int", "SMALLINT": "int", "TINYINT": "int",
@@ -70,7 +72,10 @@ def _internal(names: Sequence[str], base: str) -> str:
 def _header(path: Path) -> tuple[list[str], str]:
     """The header row's cells and separator, read as `leads._read_csv` reads them."""
     with open(path, "rb") as handle:
-        first = handle.readline().removeprefix(BOM)
+        first = handle.readline(MAX_LINE_BYTES + 1).removeprefix(BOM)
+    if b"\r" in first.rstrip(b"\r\n") or (first.endswith(b"\r") and not first.endswith(b"\n")):
+        raise UsageError(f"{path}: line 1 holds a carriage return that does not end a line "
+                         "(lines ending in `\\r` only); --engine python reads such files")
     try:
         line = first.decode("utf-8")
     except UnicodeDecodeError:
@@ -85,7 +90,8 @@ def _check_utf8(path: Path) -> None:
     """DuckDB reads bytes that are not UTF-8 into text (with `auto_detect` off), where the
     Python reader reports the record as unreadable: such a file is refused."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    done = 0
+    done = quotes = 0
+    cr_last = suspect = False
     with open(path, "rb") as handle:
         while chunk := handle.read(1 << 22):
             try:
@@ -94,7 +100,29 @@ def _check_utf8(path: Path) -> None:
                 line = 1 + done + chunk.count(b"\n", 0, exc.start)
                 raise UsageError(f"{path}: line {line} is not UTF-8 text; --engine python reads "
                                  "the file and reports the records it cannot read") from None
+            # A carriage return that does not end a line: harmless in a quoted cell, a row
+            # DuckDB and the Python reader split differently outside one.
+            bare = chunk.count(b"\r") - chunk.count(b"\r\n") - chunk.endswith(b"\r")
+            suspect |= bare > 0 or (cr_last and not chunk.startswith(b"\n"))
+            cr_last = chunk.endswith(b"\r")
+            quotes += chunk.count(b'"')
             done += chunk.count(b"\n")
+    if suspect or quotes % 2:
+        _split_rows(path)
+
+
+_SPLIT: Final = ("quote that is never closed", "carriage return inside a cell")
+
+
+def _split_rows(path: Path) -> None:
+    """An odd number of quotes, or a carriage return inside a line: a row DuckDB may split
+    otherwise than the Python reader. The Python reader finds it, if there is one (a `27"
+    screen` in a cell that is not quoted, or a `\r` in a quoted one, are harmless)."""
+    for record in read_leads(path, "csv"):
+        if record.error is not None and any(s in record.error.message for s in _SPLIT):
+            where = record.error.message.split(" (the cell", 1)[0].split(";", 1)[0]
+            raise UsageError(f"{path}: {where}; --engine python reads the file, reports that "
+                             "row and reads the lines after it")
 
 
 def csv_source(path: Path) -> Source:
@@ -110,7 +138,7 @@ def csv_source(path: Path) -> Source:
                 _option("quote", text('"')), _option("escape", text('"')),
                 _option("null_padding", exp.true()), _option("nullstr", text(NO_NULL)),
                 _option("parallel", exp.false()), _option("auto_detect", exp.false()),
-                _option("columns", columns))
+                _option("max_line_size", lit(MAX_LINE_BYTES)), _option("columns", columns))
     names = list(header)
     row, bad, ordinal = (_internal(names, n) for n in ("_row", "_bad", "ordinality"))
     table = exp.Table(this=call, ordinality=True, alias=exp.TableAlias(
@@ -119,16 +147,30 @@ def csv_source(path: Path) -> Source:
     last = {name: i for i, name in enumerate(header)}
     spare_used = exp.or_(*(exp.Not(this=exp.Is(this=D.column(c, "src"), expression=exp.null()))
                            for c in spare))
+    # A short row (cells padded with NULL) is an error the Python reader words.
+    short = exp.or_(*(exp.Is(this=D.column(c, "src"), expression=exp.null()) for c in internal))
+    # A quoted cell over several lines in a row of the wrong length: a quote never closed, or
+    # closed by a stray one further down. The Python reader reports that row and reads the
+    # lines after it as rows; DuckDB cannot, and its rows would no longer line up: stop.
+    spans = exp.or_(*(anon("REGEXP_MATCHES", D.column(c, "src"), text("[\r\n]"))
+                      for c in internal))
+    refuse = anon("ERROR", exp.Concat(expressions=[
+        text(f"{path}: row "), exp.cast(D.column(ordinal, "src"), "VARCHAR"),
+        text(" has a quote that is never closed, or closed only lines later; --engine python "
+             "reports that row and reads the lines after it")]))
+    flag = exp.Case(ifs=[exp.If(this=exp.and_(exp.or_(spare_used, short), spans),
+                                true=exp.cast(refuse, "BOOLEAN"))],
+                    default=exp.or_(spare_used, short))
     select = exp.select(exp.alias_(D.column(ordinal, "src"), D.ident(row)),
                         *(exp.alias_(D.column(internal[i], "src"), D.ident(name))
                           for name, i in last.items()),
-                        exp.alias_(spare_used, D.ident(bad))).from_(table)
+                        exp.alias_(flag, D.ident(bad))).from_(table)
     return Source(select, dict.fromkeys(last, "text"), row, bad, "csv")
 
 
 def jsonl_source(path: Path, keys: Sequence[str]) -> Source:
-    with open(path, "rb") as handle:
-        head = handle.read(4096).removeprefix(BOM).lstrip()
+    with open(path, "rb") as handle:  # the first line, as `leads.json_array_hint` sees it
+        head = handle.read(4096).removeprefix(BOM).split(b"\n")[0].lstrip()
     if head.startswith(b"["):
         raise UsageError(f"{path}: holds a JSON array, not JSON Lines (one object per line); "
                          f"convert it with `jq -c '.[]' {path}`")
@@ -142,9 +184,15 @@ def jsonl_source(path: Path, keys: Sequence[str]) -> Source:
         this=D.ident("src"), columns=[D.ident(json_col), D.ident(ordinal)]))
     document = D.column(json_col, "src")
     shape = text(orjson.dumps(dict.fromkeys(keys, "JSON")).decode())
+    found_keys = anon("JSON_KEYS", document)
     not_object = exp.or_(exp.Is(this=document, expression=exp.null()),
                          exp.NEQ(this=anon("JSON_TYPE", document), expression=text("OBJECT")),
-                         anon("REGEXP_MATCHES", document, text(SUSPICIOUS_JSON)))
+                         anon("REGEXP_MATCHES", document, text(SUSPICIOUS_JSON)),
+                         # a repeated key, or a line too long: the Python reader's error
+                         exp.NEQ(this=anon("LEN", found_keys),
+                                 expression=anon("LEN", anon("LIST_DISTINCT", found_keys))),
+                         exp.GT(this=anon("STRLEN", exp.cast(document, "VARCHAR")),
+                                expression=lit(MAX_LINE_BYTES)))
     inner = exp.select(exp.alias_(D.column(ordinal, "src"), D.ident(row)),
                        exp.alias_(anon("JSON_TRANSFORM", document, shape), D.ident(values)),
                        exp.alias_(exp.Coalesce(this=not_object, expressions=[exp.true()]),

@@ -14,6 +14,7 @@ from ..loader import PathKey
 from ..models.common import parse_date, parse_datetime
 from ..models.conditions import FieldCondition, ScoreCondition
 from ..models.sections import FieldSpec
+from ..regex import Unsupported, translate
 from .base import CheckContext, condition_nodes
 
 # Which operators make sense for each field type.
@@ -85,6 +86,17 @@ def _field_operator(ctx: CheckContext, node: FieldCondition, path: PathKey,
         except re.error as exc:
             yield error("invalid-regex", f"`{value}` is not a valid regular expression: {exc}",
                         at, "see Python's `re` syntax; anchor with ^ and $ to match whole values")
+            return
+        try:
+            translate(value, "re2")
+        except Unsupported as exc:
+            construct = exc.construct.split(" in the pattern")[0].strip("`")
+            why = f" ({exc.why})" if "repeats" in exc.why else ""
+            yield error("regex-not-linear", f"`{value}` cannot run on RE2, the linear-time "
+                        f"regex engine both engines use: it uses {construct}{why}", at,
+                        "write it without back references (`\\1`), lookaround (`(?=`, `(?!`, "
+                        "`(?<=`, `(?<!`) or atomic groups: test the value with a second "
+                        "condition instead, e.g. `not: {field: ..., matches: ...}`")
         return
     if op in ("exists", "within", "older_than"):
         return

@@ -24,8 +24,8 @@ import sqlglot.expressions as exp
 
 from ...evaluate.clocks import IDLE
 from ...evaluate.coerce import error_text
-from ...evaluate.records import Tally, csv_columns, flat_row
-from ..dialects import anon
+from ...evaluate.records import LIVE_STARTS, Tally, csv_columns, flat_row, neutralised
+from ..dialects import anon, lit
 from ..isotime import case, text
 from .runner import D, DuckRun, RecordBuilder, _PythonFallback
 
@@ -130,7 +130,8 @@ class Fixer:
     order: the error cell (SQL's line ends with an empty one), or the whole line of a
     record only the Python engine can read, whose summary counts go to `python`."""
 
-    def __init__(self, run: DuckRun):
+    def __init__(self, run: DuckRun, raw: bool = False):
+        self.raw = raw
         self.builder = RecordBuilder(run)
         self.fallback = _PythonFallback(run.engine, run.path, run.fmt, run.now)
         self.names = csv_columns(run.engine)
@@ -148,7 +149,8 @@ class Fixer:
         self.last = ordinal
         if problem["python"]:
             record = next(self.python.count([self.fallback.record(ordinal)]))
-            return True, _csv_line(flat_row(record), self.names)
+            row = flat_row(record)
+            return True, _csv_line(row if self.raw else neutralised(row), self.names)
         self.errors += 1
         errors = self.builder.errors({**self.valid, **problem})
         return False, _csv_line({"errors": "; ".join(map(error_text, errors))}, ["errors"])
@@ -185,6 +187,13 @@ def _warned(run: DuckRun) -> exp.Expr:
     return exp.or_(*checks) if len(checks) > 1 else checks[0]
 
 
+def _neutral(cell: exp.Expr) -> exp.Expr:
+    """`records.neutralised` in SQL: a cell a spreadsheet would run gets a `'` before it."""
+    live = exp.In(this=anon("LEFT", cell, lit(1)),
+                  expressions=[text(c) for c in LIVE_STARTS])
+    return case((live, anon("CONCAT", text("'"), cell.copy())), default=cell.copy())
+
+
 def _quoted(cell: exp.Expr) -> exp.Expr:
     """The cell as Python's csv writer spells it: quoted, with quotes doubled, when it holds
     a comma, a quote or a line break."""
@@ -193,15 +202,17 @@ def _quoted(cell: exp.Expr) -> exp.Expr:
     return case((special, anon("CONCAT", text('"'), doubled, text('"'))), default=cell.copy())
 
 
-def lines_query(run: DuckRun) -> str:
+def lines_query(run: DuckRun, raw: bool = False) -> str:
     """One row per lead: its CSV line (CRLF included), `_problem`, and the flags the summary
     counts (`violations`, then each definition, then a value not allowed)."""
     engine = run.engine
     names = csv_columns(engine)
     parts: list[exp.Expr] = []
     for name in names:
-        cell = D.column(name)
-        parts += [_quoted(cell) if name in FREE_TEXT else cell, text(",")]
+        cell: exp.Expr = D.column(name)
+        if name in FREE_TEXT:
+            cell = _quoted(cell if raw else _neutral(cell))
+        parts += [cell, text(",")]
     parts[-1] = text("\r\n")  # CONCAT skips NULL: an empty cell
     flags = [exp.Not(this=exp.Is(this=D.column("violations"), expression=exp.null())),
              *(exp.EQ(this=D.column(n), expression=text("true"))
@@ -214,12 +225,14 @@ def lines_query(run: DuckRun) -> str:
     return rendered.replace("__CELLS__()", csv_query(run), 1)
 
 
-def write_csv(run: DuckRun, out: IO[bytes], tally: Tally) -> None:
-    """Write every lead's CSV row to `out`, in file order, and count it into `tally`."""
-    write_lines(run, lines_query(run), out, tally)
+def write_csv(run: DuckRun, out: IO[bytes], tally: Tally, raw: bool = False) -> None:
+    """Write every lead's CSV row to `out`, in file order, and count it into `tally`; lead
+    text a spreadsheet would run is prefixed with `'` unless `raw`."""
+    write_lines(run, lines_query(run, raw), out, tally, raw)
 
 
-def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
+def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally,
+                raw: bool = False) -> None:
     """The header, then the lines of `query` (`lines_query`): they stream out as Arrow
     batches, whose text buffer is the batch's lines back to back, written as it is between
     the rows Python fixes. The summary's counts are summed from the same batches: nothing
@@ -231,7 +244,7 @@ def write_lines(run: DuckRun, query: str, out: IO[bytes], tally: Tally) -> None:
     names = csv_columns(engine)
     out.write(_csv_line(dict(zip(names, names, strict=True)), names))  # as writeheader()
     counts = [0] * (2 + len(engine.definition_names))  # violations, definitions, warnings
-    fixer = Fixer(run)
+    fixer = Fixer(run, raw)
     run.con.execute(f"SET streaming_buffer_size = '{STREAM_BUFFER}'")
     try:
         for batch in run.con.sql(query).to_arrow_reader(ARROW_BATCH):

@@ -12,6 +12,7 @@ values SQL found. Records DuckDB cannot read as the Python reader does (see
 from __future__ import annotations
 
 import importlib
+import math
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,7 +29,7 @@ from ...evaluate.coerce import RecordError
 from ...evaluate.evaluator import Engine
 from ...evaluate.intake import check_file
 from ...evaluate.leads import RawRecord, detect_format, read_leads
-from ...evaluate.literals import INT64_MAX, widen_score
+from ...evaluate.literals import INT64_MAX, ScoreNotANumber, widen_score
 from ...evaluate.mapping import MappingFile
 from ...evaluate.recycling import Credit, Recycle
 from ...evaluate.violations import Violation
@@ -98,7 +99,10 @@ class DuckRun:
         self.source = self.open_source()
         raw = D.render(self.source.select, pretty=False)
         self.con.execute(f"CREATE TEMP VIEW raw_leads AS {raw}")
-        fast, found_years = self.survey(years is None)
+        try:  # the first pass over the file: where DuckDB meets what its reader cannot take
+            fast, found_years = self.survey(years is None)
+        except self._errors() as exc:
+            raise self.failed(exc) from None
         self.coerced = self.coerce(fast, kpis=extra_columns is not None)
         self.years = years or found_years
         floats = {n: c.floaty for n, c in self.coerced.items() if c.floaty}
@@ -280,8 +284,12 @@ class DuckRun:
         for row in self.rows():
             if row[bad] or any(row[f] for f in flags):
                 yield fallback.record(row["_row"])
-            else:
-                yield builder.record(row)
+                continue
+            try:
+                built = builder.record(row)
+            except ScoreNotANumber:
+                built = fallback.record(row["_row"])
+            yield built
 
 
 class RecordBuilder:
@@ -301,8 +309,10 @@ class RecordBuilder:
         value = row[f"score_{name}"]
         if isinstance(value, Decimal):
             whole = int(value)
-            return widen_score(whole) if abs(whole) > INT64_MAX else whole
+            return widen_score(whole, name) if abs(whole) > INT64_MAX else whole
         if isinstance(value, float):
+            if not math.isfinite(value):  # the Python engine words the record's error
+                raise ScoreNotANumber(name, value)
             flag = self.float_cols.get(name)
             if flag is not None and not row[flag] and value.is_integer():
                 return int(value)
