@@ -320,7 +320,7 @@ def _calendars(draw: Draw) -> Data:
             holidays.append(holiday)
         if holidays or _flag(draw):
             calendar["holidays"] = holidays
-        _maybe(draw, calendar, "public_holidays", st.sampled_from(PUBLIC_HOLIDAYS))
+        _maybe(draw, calendar, "public_holidays", st.sampled_from(PUBLIC_HOLIDAYS).map(dict))
         result[name] = calendar
     return result
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -19,11 +19,11 @@ from pydantic import BaseModel
 from pydantic import ValidationError as ModelError
 
 from .diagnostics import Diagnostic, did_you_mean, error
-from .loader import LoadedAgreement, PathKey
-from .models import REQUIRED_SECTIONS, AgreementSpec, Review, TestSuite
+from .loader import RECORD_FOLDERS, LoadedAgreement, PathKey
+from .models import REQUIRED_SECTIONS, AgreementSpec, MeetingRecord, Review, TestSuite
 from .models.common import DURATION_PATTERN, FIELD_PATTERN, IDENTIFIER_PATTERN, INTERVAL_PATTERN
 from .models.review import DIGEST_PATTERN
-from .schema import agreement_schema, review_schema, test_schema
+from .schema import agreement_schema, meeting_schema, review_schema, test_schema
 
 
 @dataclass
@@ -33,11 +33,13 @@ class Structured:
     spec: AgreementSpec
     reviews: list[Review]
     tests: list[TestSuite]
+    meetings: list[MeetingRecord] = field(default_factory=list)  # in file-name order
 
 
 @cache
 def _validator(kind: str) -> jsonschema.Draft7Validator:
-    schema = {"agreement": agreement_schema, "review": review_schema, "test": test_schema}[kind]()
+    schema = {"agreement": agreement_schema, "review": review_schema, "test": test_schema,
+              "meeting": meeting_schema}[kind]()
     checker = jsonschema.Draft7Validator.FORMAT_CHECKER
     return jsonschema.Draft7Validator(schema, format_checker=checker)
 
@@ -48,7 +50,8 @@ _NOUNS = {
     "AnyCondition": "`any` condition", "NotCondition": "`not` condition",
     "FieldSpec": "field", "PerValueRule": "score rule", "PointsRule": "score rule",
     "ServiceLevel": "service level", "Kpi": "KPI", "TestSuite": "test file",
-    "TestCase": "test case", "Review": "review",
+    "TestCase": "test case", "Review": "review", "MeetingRecord": "meeting record",
+    "MeetingAction": "action", "Meeting": "meeting",
 }
 
 
@@ -283,20 +286,25 @@ def _build(model: type[BaseModel], data: Any, prefix: PathKey, loaded: LoadedAgr
 def check_structure(loaded: LoadedAgreement) -> tuple[Structured | None, list[Diagnostic]]:
     """Validate every file's structure; return the models when all of it is sound."""
     data = loaded.data
-    sections = {k: v for k, v in data.items() if k not in ("reviews", "tests")}
+    sections = {k: v for k, v in data.items() if k not in RECORD_FOLDERS.values()}
     found = schema_diagnostics("agreement", sections, (), loaded)
     reviews_data = data.get("reviews", [])
     tests_data = data.get("tests", [])
+    meetings_data = data.get("meeting_records", [])
     for i, review in enumerate(reviews_data):
         found.extend(schema_diagnostics("review", review, ("reviews", i), loaded))
     for i, suite in enumerate(tests_data):
         found.extend(schema_diagnostics("test", suite, ("tests", i), loaded))
+    for i, record in enumerate(meetings_data):
+        found.extend(schema_diagnostics("meeting", record, ("meeting_records", i), loaded))
     if found:
         return None, found
 
     spec = _build(AgreementSpec, sections, (), loaded, found)
     reviews = [_build(Review, r, ("reviews", i), loaded, found) for i, r in enumerate(reviews_data)]
     tests = [_build(TestSuite, t, ("tests", i), loaded, found) for i, t in enumerate(tests_data)]
+    meetings = [_build(MeetingRecord, m, ("meeting_records", i), loaded, found)
+                for i, m in enumerate(meetings_data)]
     if found or spec is None:
         return None, found
-    return Structured(spec, reviews, tests), found
+    return Structured(spec, reviews, tests, meetings), found

@@ -11,6 +11,7 @@ from .conditions import (
     NotCondition,
     ScoreCondition,
 )
+from .meeting import Meeting, MeetingAction, MeetingRecord
 from .review import Action, Approval, Review
 from .sections import (
     Band,
@@ -55,6 +56,9 @@ __all__ = [
     "Interval",
     "Kpi",
     "LeadGuarantee",
+    "Meeting",
+    "MeetingAction",
+    "MeetingRecord",
     "NotCondition",
     "Party",
     "PerValueRule",
