@@ -7,11 +7,13 @@ import sys
 import click
 
 from ..agreement.diagnostics import UsageError
+from .actions import actions_command
 from .check import check_command
 from .commands import schema_command, validate_command
 from .diff import diff_command
 from .evaluate import evaluate_command, explain_command, test_command
 from .kpis import kpis_command
+from .meeting import meeting_group
 from .report import report_command
 from .review import review_group
 from .site import site_group
@@ -39,6 +41,8 @@ cli.add_command(diff_command)
 cli.add_command(review_group)
 cli.add_command(kpis_command)
 cli.add_command(report_command)
+cli.add_command(actions_command)
+cli.add_command(meeting_group)
 
 
 def main(argv: list[str] | None = None) -> None:
