@@ -14,6 +14,7 @@ from .diff import diff_command
 from .evaluate import evaluate_command, explain_command, test_command
 from .kpis import kpis_command
 from .meeting import meeting_group
+from .plan import plan_command
 from .report import report_command
 from .review import review_group
 from .site import site_group
@@ -43,6 +44,7 @@ cli.add_command(kpis_command)
 cli.add_command(report_command)
 cli.add_command(actions_command)
 cli.add_command(meeting_group)
+cli.add_command(plan_command)
 
 
 def main(argv: list[str] | None = None) -> None:
