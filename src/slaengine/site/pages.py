@@ -33,6 +33,7 @@ from ..agreement.models.sections import WEEKDAYS
 from ..agreement.public_holidays import closed_days
 from .context import Site, criteria, field_ref, or_dash, references, relative
 from .markdown import Md, anchor, code, escape, ident, join, link, text_with_code
+from .meetings import action_counts, action_summary
 from .mermaid import lifecycle_flowchart
 from .status import review_status
 
@@ -66,6 +67,7 @@ def home(site: Site) -> Page:
         ("Dispositions", "dispositions.md",
          "why leads return to marketing, recycling and the lead guarantee"),
         ("Reviews", "reviews.md", _count(len(site.reviews), "review") + ", newest first"),
+        ("Meetings and actions", "meetings.md", action_summary(site)),
         ("Glossary", "glossary.md", "every term, with a link to where it is defined"),
     ]
     return {
@@ -78,7 +80,7 @@ def home(site: Site) -> Page:
         else "never",
         "next_review": status.next_review.isoformat() if status.next_review else "not scheduled",
         "timezone": spec.timezone, "digest": code(short_digest(site.agreement.digest)),
-        "today": site.today.isoformat(), "leads": leads,
+        "today": site.today.isoformat(), "leads": leads, "actions": action_counts(site),
         "banners": [{"kind": b.kind, "title": b.title, "text": text_with_code(b.text)}
                     for b in status.banners],
         "contents": [{"link": link(title, href), "summary": summary}
