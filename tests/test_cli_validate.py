@@ -29,7 +29,7 @@ def copy(tmp_path: Path) -> Path:
 def test_example_is_valid_with_default_folder() -> None:
     result = run("validate", "--today", "2026-11-22")
     assert result.returncode == 0, result.stdout
-    assert result.stdout.strip().startswith("agreement (14 files): valid, version 2.2.0")
+    assert result.stdout.strip().startswith("agreement (19 files): valid, version 2.2.0")
     assert ": error:" not in result.stdout and "0 errors, 0 warnings" in result.stdout
 
 

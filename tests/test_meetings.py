@@ -36,14 +36,24 @@ actions:
 
 
 def agreement(tmp_path: Path, records: dict[str, str], cadence: str = CADENCE) -> Path:
+    """The example agreement with `cadence` instead of its own meetings and records."""
     folder = tmp_path / "agreement"
     shutil.copytree(ROOT / "agreement", folder)
-    with (folder / "agreement.yaml").open("a", encoding="utf-8") as out:
-        out.write(cadence)
-    (folder / "meetings").mkdir(exist_ok=True)
+    shutil.rmtree(folder / "meetings")
+    main = folder / "agreement.yaml"
+    text = main.read_text(encoding="utf-8")
+    main.write_text(text[:text.index("\n# The operating cadence")] + "\n" + cadence,
+                    encoding="utf-8")
+    (folder / "meetings").mkdir()
     for name, text in records.items():
         (folder / "meetings" / f"{name}.yaml").write_text(text, encoding="utf-8")
     return folder
+
+
+def line_of(folder: Path, text: str) -> int:
+    """The line of agreement.yaml that holds `text` (the example above it may change)."""
+    lines = (folder / "agreement.yaml").read_text(encoding="utf-8").splitlines()
+    return next(i for i, line in enumerate(lines, 1) if text in line)
 
 
 def findings(folder: Path, today: date | None = None) -> list[str]:
@@ -80,8 +90,9 @@ def test_owners_meetings_and_dates_are_checked(tmp_path: Path) -> None:
            .replace("{owner: sales, what: Call", "{owner: finance, what: Call"))
     folder = agreement(tmp_path, {"2026-10-06-feedbak": bad},
                        CADENCE.replace("owners: [sales]", "owners: [sales, revops]"))
+    sync = line_of(folder, "pipeline_sync:")
     assert findings(folder) == [
-        "agreement.yaml:44:77: error [unknown-party]",
+        f"agreement.yaml:{sync}:77: error [unknown-party]",
         "meetings/2026-10-06-feedbak.yaml:2:10: error [unknown-meeting]",
         "meetings/2026-10-06-feedbak.yaml:11:13: error [unknown-party]",
     ]
@@ -119,13 +130,14 @@ def test_a_record_named_for_another_day_is_flagged(tmp_path: Path) -> None:
 
 def test_today_warns_on_overdue_actions_and_missed_meetings(tmp_path: Path) -> None:
     folder = agreement(tmp_path, {"2026-10-06-feedback": FEEDBACK})
+    sync, feedback = line_of(folder, "pipeline_sync:"), line_of(folder, "  feedback:")
     assert findings(folder, date(2026, 10, 31)) == [
-        "agreement.yaml:44:3: warning [meeting-missed]",  # no sync in the week of Oct 19
-        "agreement.yaml:45:3: warning [meeting-missed]",  # no feedback review in September
+        f"agreement.yaml:{sync}:3: warning [meeting-missed]",  # no sync in the week of Oct 19
+        f"agreement.yaml:{feedback}:3: warning [meeting-missed]",  # no review in September
     ]
     late = findings(folder, date(2026, 11, 2))
     assert "meetings/2026-10-06-feedback.yaml:11:70: warning [action-overdue]" in late
-    assert "agreement.yaml:45:3: warning [meeting-missed]" not in late  # October was held
+    assert f"agreement.yaml:{feedback}:3: warning [meeting-missed]" not in late  # October held
     result = validate_folder(folder, today=date(2026, 11, 2))
     overdue = [d for d in result.diagnostics if d.code == "action-overdue"]
     assert [d.message for d in overdue] == [
