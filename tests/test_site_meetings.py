@@ -16,6 +16,7 @@ def test_meetings_page_shows_cadence_last_meeting_and_open_actions(tmp_path: Pat
     pages = render_site(slaengine.load_agreement(folder), date(2026, 11, 22))
     page = pages["agreement/meetings.md"]
     text = plain(page)
+    assert "### Weekly pipeline sync {#pipeline_sync}" in page  # the id as written, linkable
     assert "Actions as of 2026-11-22: 1 overdue, 4 open, 4 done." in text
     assert "Held monthly, run by Marketing and Sales. Last held: 2026-10-06" in text
     assert "(attendees: Dana Whitfield, Raj Patel)" in text

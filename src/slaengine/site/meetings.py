@@ -9,6 +9,7 @@ from ..agreement.cadence import cadence_word, missed, period_label
 from ..agreement.describe import party_label
 from ..change.actions import collect_actions, counts
 from .context import Site
+from .markdown import ident
 
 Page = dict[str, Any]
 
@@ -33,7 +34,7 @@ def meetings_page(site: Site) -> Page:
         last = held[-1] if held else None
         gap = missed(meeting.every, [r.date for r in held], today)
         cadence.append({
-            "id": meeting_id, "title": meeting.title, "every": cadence_word(meeting.every),
+            "id": ident(meeting_id), "title": meeting.title, "every": cadence_word(meeting.every),
             "owners": " and ".join(party_label(spec, o) for o in meeting.owners),
             "agenda": meeting.agenda, "description": meeting.description,
             "last": last.date.isoformat() if last else "never",
