@@ -296,6 +296,10 @@ def _parties(draw: Draw) -> Data:
     return result
 
 
+# Two countries, one with a region: the clocks of both engines close the library's days.
+PUBLIC_HOLIDAYS: list[Data] = [{"country": "NL"}, {"country": "DE", "subdivision": "BY"}]
+
+
 def _calendars(draw: Draw) -> Data:
     result: Data = {}
     for name in draw(st.lists(identifiers, max_size=2, unique=True)):
@@ -316,6 +320,7 @@ def _calendars(draw: Draw) -> Data:
             holidays.append(holiday)
         if holidays or _flag(draw):
             calendar["holidays"] = holidays
+        _maybe(draw, calendar, "public_holidays", st.sampled_from(PUBLIC_HOLIDAYS).map(dict))
         result[name] = calendar
     return result
 

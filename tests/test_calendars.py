@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import holidays
 import pytest
 import yaml
 from hypothesis import given, settings
@@ -59,6 +60,10 @@ class Walker:
         assert calendar.timezone is not None
         zone = ZoneInfo(calendar.timezone)
         self.holidays = {h.date: h.open for h in calendar.holidays}
+        public = calendar.public_holidays
+        # Straight from the library, which expands to any year asked (`day in` ...).
+        self.public = (holidays.country_holidays(public.country, subdiv=public.subdivision)
+                       if public is not None else {})
         self.week = {WEEK.index(day): hours for day, hours in calendar.hours.items()}
         self.t0 = int(datetime.fromisoformat(first + "T00:00:00+00:00").timestamp())
         self.n = days * 1440
@@ -77,6 +82,8 @@ class Walker:
     def hours(self, day: date) -> list[Interval]:
         if day in self.holidays:
             return self.holidays[day]
+        if day in self.public:
+            return []
         return self.week.get(day.weekday(), [])
 
     def opened(self, x: int) -> int:
@@ -145,15 +152,37 @@ NEW_YORK = Calendar.model_validate({
     "holidays": [{"date": "2026-03-09", "open": "10:00-14:00"}, {"date": "2026-11-03"},
                  {"date": "2026-11-26"}, {"date": "2026-11-27", "open": "08:00-13:00"}],
 })
+# Public holidays of two countries (one with a region), beside a hand-written short day
+# that falls on a public holiday (Ascension Day 2026-05-14: the hand-written entry wins).
+AMSTERDAM_PUBLIC = Calendar.model_validate({
+    "timezone": "Europe/Amsterdam",
+    "hours": {"mon": ["09:00-12:30", "13:30-17:30"], "tue": "09:00-17:30",
+              "wed": "09:00-17:30", "thu": "09:00-17:30", "fri": "09:00-17:00",
+              "sat": "10:00-12:00"},
+    "public_holidays": {"country": "NL"},
+    "holidays": [{"date": "2026-05-14", "open": "10:00-12:00"}, {"date": "2026-12-24",
+                                                                  "open": "09:00-13:00"}],
+})
+MUNICH_PUBLIC = Calendar.model_validate({
+    "timezone": "Europe/Berlin",
+    "hours": dict.fromkeys(("mon", "tue", "wed", "thu", "fri"), "08:00-16:30"),
+    "public_holidays": {"country": "DE", "subdivision": "BY"},
+})
 # Eight days each, with the DST change or the holidays in the middle.
 WINDOWS = [
     (AMSTERDAM, "2026-03-25"), (AMSTERDAM, "2026-10-21"), (AMSTERDAM, "2026-12-20"),
     (AMSTERDAM, "2026-04-23"), (NEW_YORK, "2026-03-04"), (NEW_YORK, "2026-10-28"),
     (NEW_YORK, "2026-11-22"),
+    # Good Friday, Easter and the DST change; King's Day; Ascension; Christmas to New Year
+    (AMSTERDAM_PUBLIC, "2026-03-28"), (AMSTERDAM_PUBLIC, "2026-04-23"),
+    (AMSTERDAM_PUBLIC, "2026-05-10"), (AMSTERDAM_PUBLIC, "2026-12-22"),
+    # Epiphany; Corpus Christi (Bavaria only); German Unity Day; Christmas to New Year
+    (MUNICH_PUBLIC, "2027-01-02"), (MUNICH_PUBLIC, "2026-06-01"),
+    (MUNICH_PUBLIC, "2026-09-30"), (MUNICH_PUBLIC, "2026-12-28"),
 ]
 
 
-@pytest.fixture(scope="module", params=WINDOWS, ids=lambda w: f"{w[0].timezone}-{w[1]}")
+@pytest.fixture(scope="module", params=WINDOWS, ids=lambda w: f"{w[0].timezone}{'-public' if w[0].public_holidays else ''}-{w[1]}")
 def window(request: pytest.FixtureRequest) -> tuple[BusinessCalendar, Walker, random.Random]:
     calendar, first = request.param
     # The agreement timezone is deliberately wrong: the calendar's own must win.

@@ -322,6 +322,31 @@ def test_cli_writes_the_same_bytes(agreement: slaengine.Agreement, tmp_path: Pat
     assert outputs[0].count(b"\n") == len(_handcrafted()) + 3
 
 
+@pytest.mark.parametrize(("country", "subdivision"), [("FR", None), ("US", "NY")])
+def test_public_holidays_close_the_same_days_in_both_engines(
+        agreement: slaengine.Agreement, tmp_path: Path, country: str,
+        subdivision: str | None) -> None:
+    """The example calendar with another country's public holidays than its own (NL has none
+    between the example leads' June and November; these two have some): the SQL tables close
+    the days the clock closes."""
+    folder = tmp_path / "agreement"
+    shutil.copytree(ROOT / "agreement", folder)
+    text = (folder / "agreement.yaml").read_text(encoding="utf-8")
+    public = f"{{country: {country}" + (f", subdivision: {subdivision}}}" if subdivision else "}")
+    changed = text.replace("    public_holidays: {country: NL}\n",
+                           f"    public_holidays: {public}\n")
+    assert changed != text
+    (folder / "agreement.yaml").write_text(changed, encoding="utf-8")
+    engine = slaengine.load_agreement(folder).engine
+    leads = ROOT / "examples" / "leads.jsonl"
+    assert_same(engine, leads)
+    # The holidays changed some clocks, or the comparison above proved nothing about them.
+    def clocks(engine: Engine) -> list[Any]:
+        return [orjson.loads(line)["service_levels"] for line in python_lines(engine, leads)]
+
+    assert clocks(engine) != clocks(agreement.engine)
+
+
 def _handcrafted_csv_text() -> str:
     rows = _handcrafted()
     columns = sorted({k for r in rows for k in r})

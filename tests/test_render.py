@@ -307,6 +307,27 @@ def test_minimal_agreement_renders_every_page(tmp_path: Path) -> None:
     assert "The agreement has no recycle rules." in texts["agreement/dispositions.md"]
 
 
+def test_calendar_page_lists_each_years_public_holidays(tmp_path: Path) -> None:
+    files = minimal_files()
+    files["agreement"]["calendars"] = {"office": {
+        "hours": {"mon": "09:00-17:00", "thu": "09:00-17:00"},
+        "public_holidays": {"country": "NL"},
+        "holidays": [{"date": "2026-05-14", "name": "Open morning", "open": "10:00-12:00"},
+                     {"date": "2028-01-03", "name": "Inventory"}]}}
+    agreement = slaengine.load_agreement(write_agreement(tmp_path, files))
+    page = render_site(agreement, TODAY)["agreement/calendars.md"]
+    years = re.findall(r"^### Holidays in (\d+)$", page, re.M)
+    assert years == ["2026", "2027", "2028"]  # this year, the next, and one the list names
+    text = plain(page)
+    assert "Closed on the public holidays of NL" in text
+    assert "2026-04-27 Monday King's Day closed public holiday" in text
+    assert "2027-12-25 Saturday Christmas Day closed public holiday" in text
+    # The listed short day wins over Ascension Day, as it does in the clocks.
+    assert "2026-05-14 Thursday Open morning short day, open 10:00-12:00 listed" in text
+    assert "2028-01-03 Monday Inventory closed listed" in text
+    assert "2028-04-17 Monday Easter Monday closed public holiday" in text
+
+
 def test_long_lists(tmp_path: Path) -> None:
     files = minimal_files()
     files["fields"]["fields"].update({f"f{i}": {"type": "integer"} for i in range(60)})

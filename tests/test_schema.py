@@ -97,7 +97,8 @@ def test_every_agreement_file_points_editors_at_its_schema() -> None:
     files = sorted(AGREEMENT.rglob("*.yaml"))
     assert len(files) >= 10
     for path in files:
-        expected = {"reviews": "review.schema.json", "tests": "test.schema.json"}.get(
+        expected = {"reviews": "review.schema.json", "tests": "test.schema.json",
+                    "meetings": "meeting.schema.json"}.get(
             path.parent.name, "agreement.schema.json")
         assert _header_target(path) == SCHEMA_DIR / expected
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from .agreement.diagnostics import AgreementError, Diagnostic
 from .agreement.loader import LoadedAgreement
-from .agreement.models import AgreementSpec, Review, TestSuite
+from .agreement.models import AgreementSpec, MeetingRecord, Review, TestSuite
 from .agreement.validator import ValidationResult, validate_folder
 from .evaluate.decision import Decision
 from .evaluate.evaluator import Engine
@@ -27,6 +27,9 @@ class Agreement:
         self.spec: AgreementSpec = result.structured.spec
         self.reviews: list[Review] = sorted(result.structured.reviews, key=lambda r: r.date)
         self.tests: list[TestSuite] = result.structured.tests
+        # The meetings held (`meetings/*.yaml`), oldest first; not part of the digest.
+        self.meetings: list[MeetingRecord] = sorted(result.structured.meetings,
+                                                    key=lambda m: (m.date, m.meeting))
         self.digest: str = result.digest
         self.diagnostics: list[Diagnostic] = result.diagnostics
         self.loaded: LoadedAgreement = result.loaded

@@ -30,6 +30,9 @@ from .diagnostics import Diagnostic, Location, UsageError, error, warning
 
 PathKey = tuple[str | int, ...]
 
+# The folders of one-record-per-file collections, and the key each is loaded under.
+RECORD_FOLDERS = {"reviews": "reviews", "tests": "tests", "meetings": "meeting_records"}
+
 _TAG = "tag:yaml.org,2002:"
 _INT = re.compile(r"^[-+]?(0|[1-9][0-9]*)$")
 # A float needs a decimal point, and its exponent a sign (`1.5`, `2.5e-3`, `1.0e+20`): the forms
@@ -362,8 +365,9 @@ def load_folder(root: Path | str) -> LoadedAgreement:
                 if sub_path and sub_path[0] not in skipped:
                     merged[sub_path] = loc
 
-    for collection in ("reviews", "tests"):
-        folder = root / collection
+    # Meeting records go under their own key: `meetings` is also the section of the cadence.
+    for folder_name, collection in RECORD_FOLDERS.items():
+        folder = root / folder_name
         if not folder.is_dir():
             continue
         records: list[Any] = []

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from .models import REQUIRED_SECTIONS, AgreementSpec, Review, TestSuite
+from .models import REQUIRED_SECTIONS, AgreementSpec, MeetingRecord, Review, TestSuite
 from .models.sections import FieldSpec
 
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
@@ -23,6 +23,7 @@ SCHEMA_FILES = {
     "agreement": "agreement.schema.json",
     "review": "review.schema.json",
     "test": "test.schema.json",
+    "meeting": "meeting.schema.json",
 }
 
 
@@ -103,6 +104,10 @@ def test_schema() -> dict[str, Any]:
     return _model_schema(TestSuite, "slaengine agreement tests")
 
 
+def meeting_schema() -> dict[str, Any]:
+    return _model_schema(MeetingRecord, "slaengine meeting record")
+
+
 _LEAD_TYPES: dict[str, dict[str, Any]] = {
     "string": {"type": "string"},
     "integer": {"type": "integer"},
@@ -136,6 +141,7 @@ def generated_schemas() -> dict[str, dict[str, Any]]:
         SCHEMA_FILES["agreement"]: agreement_file_schema(),
         SCHEMA_FILES["review"]: review_schema(),
         SCHEMA_FILES["test"]: test_schema(),
+        SCHEMA_FILES["meeting"]: meeting_schema(),
     }
 
 

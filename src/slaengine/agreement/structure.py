@@ -5,7 +5,7 @@ Both produce the same `Diagnostic`s, located through the loader's source map.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
@@ -14,9 +14,9 @@ from pydantic import BaseModel
 from pydantic import ValidationError as ModelError
 
 from .diagnostics import Diagnostic, error
-from .loader import LoadedAgreement, PathKey
-from .models import AgreementSpec, Review, TestSuite
-from .schema import agreement_schema, review_schema, test_schema
+from .loader import RECORD_FOLDERS, LoadedAgreement, PathKey
+from .models import AgreementSpec, MeetingRecord, Review, TestSuite
+from .schema import agreement_schema, meeting_schema, review_schema, test_schema
 from .translate import Translator
 
 
@@ -27,11 +27,13 @@ class Structured:
     spec: AgreementSpec
     reviews: list[Review]
     tests: list[TestSuite]
+    meetings: list[MeetingRecord] = field(default_factory=list)  # in file-name order
 
 
 @cache
 def _validator(kind: str) -> jsonschema.Draft202012Validator:
-    schema = {"agreement": agreement_schema, "review": review_schema, "test": test_schema}[kind]()
+    schema = {"agreement": agreement_schema, "review": review_schema, "test": test_schema,
+              "meeting": meeting_schema}[kind]()
     checker = jsonschema.Draft202012Validator.FORMAT_CHECKER
     return jsonschema.Draft202012Validator(schema, format_checker=checker)
 
@@ -127,20 +129,25 @@ def check_structure(loaded: LoadedAgreement) -> tuple[Structured | None, list[Di
     too_deep = depth_diagnostics(data, (), loaded)
     if too_deep:
         return None, too_deep
-    sections = {k: v for k, v in data.items() if k not in ("reviews", "tests")}
+    sections = {k: v for k, v in data.items() if k not in RECORD_FOLDERS.values()}
     found = schema_diagnostics("agreement", sections, (), loaded)
     reviews_data = data.get("reviews", [])
     tests_data = data.get("tests", [])
+    meetings_data = data.get("meeting_records", [])
     for i, review in enumerate(reviews_data):
         found.extend(schema_diagnostics("review", review, ("reviews", i), loaded))
     for i, suite in enumerate(tests_data):
         found.extend(schema_diagnostics("test", suite, ("tests", i), loaded))
+    for i, record in enumerate(meetings_data):
+        found.extend(schema_diagnostics("meeting", record, ("meeting_records", i), loaded))
     if found:
         return None, found
 
     spec = _build(AgreementSpec, sections, (), loaded, found)
     reviews = [_build(Review, r, ("reviews", i), loaded, found) for i, r in enumerate(reviews_data)]
     tests = [_build(TestSuite, t, ("tests", i), loaded, found) for i, t in enumerate(tests_data)]
+    meetings = [_build(MeetingRecord, m, ("meeting_records", i), loaded, found)
+                for i, m in enumerate(meetings_data)]
     if found or spec is None:
         return None, found
-    return Structured(spec, reviews, tests), found
+    return Structured(spec, reviews, tests, meetings), found

@@ -29,7 +29,8 @@ _NOUNS = {
     "AnyCondition": "`any` condition", "NotCondition": "`not` condition",
     "FieldSpec": "field", "PerValueRule": "score rule", "PointsRule": "score rule",
     "ServiceLevel": "service level", "Kpi": "KPI", "TestSuite": "test file",
-    "TestCase": "test case", "Review": "review",
+    "TestCase": "test case", "Review": "review", "MeetingRecord": "meeting record",
+    "MeetingAction": "action", "Meeting": "meeting",
 }
 _CONDITION_REFS = ("FieldCondition", "ScoreCondition", "DefinitionCondition", "AllCondition")
 _LIMITS = {

@@ -54,7 +54,7 @@ def validate(loaded: LoadedAgreement, *, today: date | None = None,
     if structured is not None:
         content_digest = digest(structured.spec)
         ctx = CheckContext(structured.spec, structured.reviews, structured.tests, loaded,
-                           content_digest, today)
+                           content_digest, today, structured.meetings)
         for check in ALL_CHECKS:
             found.extend(check(ctx))
     if strict:

@@ -8,12 +8,15 @@ import traceback
 import click
 
 from ..files import FileRefused
+from .actions import actions_command
 from .check import check_command
 from .commands import schema_command, validate_command
 from .diff import diff_command
 from .evaluate import evaluate_command, explain_command, test_command
 from .kpis import kpis_command
 from .mapping import mapping_group
+from .meeting import meeting_group
+from .plan import plan_command
 from .report import report_command
 from .review import review_group
 from .site import site_group
@@ -48,6 +51,9 @@ cli.add_command(review_group)
 cli.add_command(kpis_command)
 cli.add_command(report_command)
 cli.add_command(mapping_group)
+cli.add_command(actions_command)
+cli.add_command(meeting_group)
+cli.add_command(plan_command)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -25,6 +25,8 @@ from markupsafe import Markup, escape
 
 from ..agreement.describe import list_text
 from ..agreement.diagnostics import UsageError
+from ..api import Agreement
+from ..change.actions import collect_actions
 from ..evaluate.intake import open_leads
 from ..evaluate.leads import RawRecord
 from ..files import atomic_write
@@ -49,6 +51,8 @@ from .kpis import (
     target_text,
 )
 from .kpis import notes as kpi_notes
+from .report_actions import HEADERS as ACTION_HEADERS
+from .report_actions import actions_parts
 
 if TYPE_CHECKING:
     from ..reports.charts import Chart
@@ -363,6 +367,18 @@ def render_html(report: MonthlyReport, sections: list[Section]) -> str:
 # ---------------------------------------------------------------- the command
 
 
+def opening_actions(agreement: Agreement, report: MonthlyReport) -> Section:
+    """Last month's actions, with their status as of the report's `now`."""
+    tz = ZoneInfo(report.timezone)
+    today = report.now.astimezone(tz).date()
+    first = report.month.start.astimezone(tz).date()
+    last = (report.month.end.astimezone(tz) - timedelta(microseconds=1)).date()
+    parts = actions_parts(collect_actions(agreement, today), first, last, month_name(report),
+                          today)
+    return Section("actions", "Actions from last time", [
+        Text(part) if isinstance(part, str) else Table(ACTION_HEADERS, part) for part in parts])
+
+
 @click.command("report")
 @click.option("--leads", "leads_path", required=True, metavar="FILE",
               help="CSV, JSONL or Parquet lead export; `-` reads JSONL from stdin.")
@@ -404,6 +420,7 @@ def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_te
     stem = f"report-{month.key}"
     charts = monthly_charts(report)
     sections = build_sections(report, charts, stem)
+    sections.insert(0, opening_actions(agreement, report))
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for chart in charts:

@@ -18,6 +18,9 @@ Semantics:
   during the day, including during a lunch break) business day 1 is the next business day.
   Due is the last closing time of business day N: with Mon–Fri 09:00–17:00, Mon 10:00 + 1bd
   is due Tue 17:00, Fri 17:30 + 1bd Mon 17:00, and Mon 08:00 + 1bd Mon 17:00.
+- Public holidays (`public_holidays: {country, subdivision}`) are closed days, taken from the
+  `holidays` library a year at a time as the table grows; an entry of the hand-written
+  `holidays:` list for the same date wins, so a company can keep a public holiday half open.
 - Local opening and closing times become UTC with zoneinfo and `fold=0`: a time that occurs
   twice (the autumn fold) means its first occurrence, and a time that does not exist (the
   spring gap) is read with the offset before the change, so it maps forward by the gap, as
@@ -35,12 +38,13 @@ from __future__ import annotations
 import threading
 import zoneinfo
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple
 
 from ..agreement.models.common import Duration, Interval
 from ..agreement.models.sections import WEEKDAYS, Calendar
+from ..agreement.public_holidays import names as public_holiday_names
 
 FIRST_YEAR = 1900
 LAST_YEAR = 2200
@@ -71,10 +75,12 @@ class BusinessCalendar:
     timezone: zoneinfo.ZoneInfo
 
     def __init__(self, timezone: zoneinfo.ZoneInfo, week: tuple[_Hours, ...],
-                 holidays: dict[date, _Hours]) -> None:
+                 holidays: dict[date, _Hours],
+                 public: Callable[[int], Mapping[date, str]] | None = None) -> None:
         self.timezone = timezone
         self._week = week  # indexed by date.weekday()
         self._holidays = holidays
+        self._public = public  # a year's public holidays (closed), asked once per year built
         self._lock = threading.Lock()
         self._years: dict[int, tuple[list[tuple[float, float]], list[tuple[float, float]]]] = {}
         self._table = _EMPTY
@@ -92,7 +98,17 @@ class BusinessCalendar:
         week = tuple(_hours(calendar.hours.get(day, [])) for day in WEEKDAYS)
         # A later entry for the same date wins; validation warns about duplicates.
         holidays = {h.date: _hours(h.open) for h in calendar.holidays}
-        return cls(zone, week, holidays)
+        public = calendar.public_holidays
+        if public is None:
+            return cls(zone, week, holidays)
+        country, subdivision = public.country, public.subdivision
+        try:
+            public_holiday_names(country, subdivision, 2000)
+        except NotImplementedError:
+            raise ValueError(f"no public holidays for country `{country}`"
+                             + (f" subdivision `{subdivision}`" if subdivision else "")) from None
+        return cls(zone, week, holidays,
+                   lambda year: public_holiday_names(country, subdivision, year))
 
     @classmethod
     def always_open(cls) -> BusinessCalendar:
@@ -268,9 +284,11 @@ class BusinessCalendar:
         lo, hi = self._local(date(year, 1, 1), 0), self._local(date(year + 1, 1, 1), 0)
         pairs: list[tuple[float, float]] = []
         days: list[tuple[float, float]] = []
+        closed = self._public(year) if self._public is not None else {}
         day = date(year, 1, 1)
         while day.year == year:
-            hours = self._holidays.get(day, self._week[day.weekday()])
+            # A hand-written entry wins over a public holiday: it may open a short day.
+            hours = self._holidays.get(day, () if day in closed else self._week[day.weekday()])
             # Clamped to the year so that an odd DST gap cannot push one out of its table.
             spans = [(max(self._local(day, a), lo), min(self._local(day, b), hi))
                      for a, b in hours]

@@ -31,8 +31,10 @@ from ..agreement.digest import short_digest
 from ..agreement.models import AgreementSpec, Approval, Calibration, Definition, ServiceLevel
 from ..agreement.models.sections import WEEKDAYS
 from ..agreement.phrases import leads_where
+from ..agreement.public_holidays import closed_days
 from .context import SignatureState, Site, criteria, field_ref, or_dash, references, relative
 from .markdown import Md, anchor, code, escape, ident, join, link, text_with_code
+from .meetings import action_counts, action_summary
 from .mermaid import lifecycle_flowchart
 from .status import review_status
 
@@ -66,6 +68,7 @@ def home(site: Site) -> Page:
         ("Dispositions", "dispositions.md",
          "why leads return to marketing, recycling and the lead guarantee"),
         ("Reviews", "reviews.md", _count(len(site.reviews), "review") + ", newest first"),
+        ("Meetings and actions", "meetings.md", action_summary(site)),
         ("Glossary", "glossary.md", "every term, with a link to where it is defined"),
     ]
     return {
@@ -79,7 +82,7 @@ def home(site: Site) -> Page:
         else "never",
         "next_review": status.next_review.isoformat() if status.next_review else "not scheduled",
         "timezone": spec.timezone, "digest": code(short_digest(site.agreement.digest)),
-        "today": site.today.isoformat(), "leads": leads,
+        "today": site.today.isoformat(), "leads": leads, "actions": action_counts(site),
         "banners": [{"kind": b.kind, "title": b.title, "text": text_with_code(b.text)}
                     for b in status.banners],
         "contents": [{"link": link(title, href), "summary": summary}
@@ -269,15 +272,25 @@ def calendars(site: Site) -> Page:
             days.append({"day": WEEKDAY_NAMES[day], "hours": hours_text(intervals),
                          "total": f"{minutes / 60:g} hours" if minutes else "—",
                          "breaks": " and ".join(breaks) if breaks else "—"})
-        holidays = [{"date": h.date.isoformat(), "weekday": f"{h.date:%A}",
-                     "name": or_dash(h.name),
-                     "hours": f"short day, open {hours_text(h.open)}" if h.open else "closed"}
-                    for h in sorted(calendar.holidays, key=lambda h: h.date)]
+        # Each year the site's readers plan around (this one and the next) and every year
+        # the hand-written list names, with the public holidays of that year among them.
+        years = sorted({site.today.year, site.today.year + 1,
+                        *(h.date.year for h in calendar.holidays)})
+        holidays = [{"year": year, "days": [
+            {"date": day.isoformat(), "weekday": f"{day:%A}", "name": or_dash(name),
+             "hours": (f"short day, open {hours_text(entry.open)}" if entry and entry.open
+                       else "closed"),
+             "source": "listed" if entry else "public holiday"}
+            for day, name, entry in closed_days(calendar, year)]} for year in years]
+        holidays = [y for y in holidays if y["days"]]
+        public = calendar.public_holidays
         used_by = [link(level.title, f"service-levels.md#{level_id}")
                    for level_id, level in spec.service_levels.items() if level.calendar == cal_id]
         pages.append({"id": ident(cal_id), "title": calendar_label(spec, cal_id),
                       "timezone": calendar.timezone or spec.timezone, "days": days,
-                      "holidays": holidays, "used_by": used_by})
+                      "holidays": holidays, "used_by": used_by,
+                      "public": None if public is None else
+                      public.country + (f" ({public.subdivision})" if public.subdivision else "")})
     return {"calendars": pages, "timezone": spec.timezone}
 
 

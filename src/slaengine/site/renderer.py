@@ -23,6 +23,7 @@ from . import pages
 from .context import SignatureState, Site
 from .glossary import glossary
 from .markdown import Md, escape, join, link
+from .meetings import meetings_page
 
 ROOT = "agreement"
 
@@ -38,6 +39,7 @@ PAGES: tuple[tuple[str, str, Callable[[Site], dict[str, Any]]], ...] = (
     ("kpis.md", "kpis.md.j2", pages.kpis),
     ("dispositions.md", "dispositions.md.j2", pages.dispositions),
     ("reviews.md", "reviews.md.j2", pages.reviews),
+    ("meetings.md", "meetings.md.j2", meetings_page),
     ("glossary.md", "glossary.md.j2", lambda site: {"terms": [
         {"link": link(t.term, t.href), "kind": t.kind, "meaning": t.meaning or "—"}
         for t in glossary(site)]}),

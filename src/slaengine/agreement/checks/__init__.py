@@ -5,6 +5,7 @@ from .clocks import check_calendars, check_service_levels
 from .examples import check_test_cases
 from .kpis import check_kpis
 from .lifecycle import check_dispositions, check_recycling, check_stages
+from .meetings import check_cadence, check_meetings
 from .operators import check_fields, check_operators
 from .references import check_condition_references, check_cycles
 from .reviews import check_approvals, check_digest_and_cadence, check_keys, check_versions
@@ -28,6 +29,8 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_approvals,
     check_digest_and_cadence,
     check_test_cases,
+    check_meetings,
+    check_cadence,
 )
 
 __all__ = ["ALL_CHECKS", "Check", "CheckContext"]

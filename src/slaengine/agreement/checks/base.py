@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from ..diagnostics import Diagnostic, Location, did_you_mean, error
 from ..loader import LoadedAgreement, PathKey
-from ..models import AgreementSpec, Review, TestSuite
+from ..models import AgreementSpec, MeetingRecord, Review, TestSuite
 from ..models.agreement import condition_nodes, condition_roots
 
 TIMESTAMP_TYPES = frozenset({"datetime", "date"})
@@ -25,6 +25,7 @@ class CheckContext:
     loaded: LoadedAgreement
     digest: str
     today: date | None
+    meetings: list[MeetingRecord] = field(default_factory=list)
 
     def at(self, path: PathKey, *, key: bool = False) -> Location | None:
         return self.loaded.locate(path, key=key)

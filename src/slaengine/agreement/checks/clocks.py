@@ -13,6 +13,7 @@ from ..diagnostics import Diagnostic, Location, error, warning
 from ..loader import PathKey
 from ..models.common import Duration, Interval
 from ..models.sections import Calendar
+from ..public_holidays import problem
 from .base import CheckContext
 
 
@@ -59,6 +60,13 @@ def check_calendars(ctx: CheckContext) -> Iterator[Diagnostic]:
             for a, b in overlapping(intervals):
                 yield error("overlapping-hours", f"opening hours `{a}` and `{b}` on {day} overlap",
                             ctx.at((*base, "hours", day)), "merge them into one interval")
+        public = calendar.public_holidays
+        if public is not None:
+            found = problem(public.country, public.subdivision)
+            if found is not None:
+                code, message, hint = found
+                key = "country" if code == "unknown-country" else "subdivision"
+                yield error(code, message, ctx.at((*base, "public_holidays", key)), hint)
         seen: set[str] = set()
         for i, holiday in enumerate(calendar.holidays):
             text = holiday.date.isoformat()

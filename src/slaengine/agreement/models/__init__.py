@@ -11,6 +11,7 @@ from .conditions import (
     NotCondition,
     ScoreCondition,
 )
+from .meeting import Meeting, MeetingAction, MeetingRecord
 from .review import Action, Approval, Review
 from .sections import (
     Band,
@@ -25,6 +26,7 @@ from .sections import (
     Party,
     PerValueRule,
     PointsRule,
+    PublicHolidays,
     RecycleRule,
     Score,
     ServiceLevel,
@@ -54,10 +56,14 @@ __all__ = [
     "Interval",
     "Kpi",
     "LeadGuarantee",
+    "Meeting",
+    "MeetingAction",
+    "MeetingRecord",
     "NotCondition",
     "Party",
     "PerValueRule",
     "PointsRule",
+    "PublicHolidays",
     "RecycleRule",
     "Review",
     "Score",

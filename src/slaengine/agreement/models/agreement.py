@@ -9,6 +9,7 @@ from pydantic import Field
 
 from .common import FieldName, Identifier, IsoDate, StrictModel, Text
 from .conditions import Condition, DefinitionCondition, ScoreCondition, walk
+from .meeting import Meeting
 from .sections import (
     Calendar,
     Definition,
@@ -52,6 +53,7 @@ class AgreementSpec(StrictModel):
     dispositions: dict[Identifier, Disposition] = {}
     recycle: dict[Identifier, RecycleRule] = {}
     lead_guarantee: LeadGuarantee | None = None
+    meetings: dict[Identifier, Meeting] = {}
 
     def stage(self, stage_id: str) -> Stage | None:
         return next((s for s in self.stages if s.id == stage_id), None)

@@ -91,6 +91,13 @@ def _holiday_entries(value: Any) -> Any:
     return value
 
 
+class PublicHolidays(StrictModel):
+    """A country's (and optionally a region's) public holidays, from the `holidays` library."""
+
+    country: Text  # ISO 3166-1 alpha-2, e.g. `NL`
+    subdivision: str | None = None  # ISO 3166-2 code as the library names it, e.g. `BY`
+
+
 class Calendar(StrictModel):
     """Open hours per weekday (a missing weekday is closed) and holidays, in a timezone."""
 
@@ -99,6 +106,8 @@ class Calendar(StrictModel):
     hours: dict[Weekday, Intervals]
     holidays: Annotated[list[Holiday], BeforeValidator(_holiday_entries),
                         WithJsonSchema(_HOLIDAYS_SCHEMA)] = []
+    # Closed on each of these; a `holidays:` entry for the same date wins (a short day).
+    public_holidays: PublicHolidays | None = None
 
 
 # ---------------------------------------------------------------- fields
