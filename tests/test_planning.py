@@ -15,7 +15,7 @@ import slaengine
 from slaengine.agreement.models.common import Duration
 from slaengine.cli import main
 from slaengine.evaluate.leads import read_leads
-from slaengine.kpis.planning import plan, wilson
+from slaengine.kpis.planning import plan, wilson, yield_of
 
 ROOT = Path(__file__).resolve().parents[1]
 LEADS = ROOT / "examples" / "leads.jsonl"
@@ -60,6 +60,18 @@ def test_plan_matches_pandas(customers: int, days: int) -> None:
             assert (mine["cohort_leads"], mine["converted"]) == (theirs["cohort_leads"],
                                                                  theirs["converted"])
             assert mine["conversion_to_next"] == pytest.approx(theirs["conversion_to_next"])
+
+
+def test_yield_reads_the_plan_forward_like_pandas() -> None:
+    agreement = slaengine.load_agreement(ROOT / "agreement")
+    result = plan(agreement.engine, read_leads(LEADS), 1, datetime.fromisoformat(NOW))
+    expected = pandas_plan(1, 30)
+    made = yield_of(result, "mql", 400)
+    assert made == pytest.approx(400 * math.prod(r["conversion_to_next"] for r in expected[1:-1]))
+    assert yield_of(result, "customer", 7) == 7.0  # nothing left to convert
+    early = plan(agreement.engine, read_leads(LEADS), 1,
+                 datetime.fromisoformat("2026-11-01T00:00:00+01:00"))
+    assert yield_of(early, "mql", 400) is None  # no opportunity old enough to measure
 
 
 def test_wilson_interval_by_hand() -> None:

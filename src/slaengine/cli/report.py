@@ -11,7 +11,7 @@ agreement is invalid, 2 for bad usage (a `--month` that is not `YYYY-MM`, an unr
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -32,6 +32,7 @@ from ..evaluate.leads import RawRecord
 from ..files import atomic_write
 from ..kpis import parse_period
 from ..kpis.headline import DEFAULT_MIN_LEADS
+from ..kpis.planning import plan
 from ..reports.monthly import NO_CODE, MonthlyReport, build_monthly, default_now
 from .check import markdown_cell, plural, short_digest
 from .evaluate import (
@@ -53,8 +54,10 @@ from .kpis import (
 from .kpis import notes as kpi_notes
 from .report_actions import HEADERS as ACTION_HEADERS
 from .report_actions import actions_parts
+from .report_planning import planning_parts
 
 if TYPE_CHECKING:
+    from ..evaluate.evaluator import Engine
     from ..reports.charts import Chart
 
 __all__ = ["build_sections", "render_html", "render_markdown", "report_command"]
@@ -379,6 +382,21 @@ def opening_actions(agreement: Agreement, report: MonthlyReport) -> Section:
         Text(part) if isinstance(part, str) else Table(ACTION_HEADERS, part) for part in parts])
 
 
+def planning(engine: Engine, records: Iterable[RawRecord], report: MonthlyReport,
+             customers: int | None) -> Section:
+    """`slaengine plan` over the same leads, as of the report's `now`."""
+    try:
+        result = plan(engine, records, customers or 1, report.now)
+    except ValueError as exc:  # a lifecycle with fewer than two stages to plan through
+        return Section("planning", "Working backward", [Text(f"No plan: {exc}.")])
+    parts = planning_parts(result, customers, local_text(report.now, ZoneInfo(report.timezone))
+                           + f" {report.timezone}")
+    return Section("planning", "Working backward", [
+        Text(part) if isinstance(part, str) else Table(*part, right=[1, 2, 4]
+                                                       if customers else [1, 3])
+        for part in parts])
+
+
 @click.command("report")
 @click.option("--leads", "leads_path", required=True, metavar="FILE",
               help="CSV, JSONL or Parquet lead export; `-` reads JSONL from stdin.")
@@ -391,9 +409,12 @@ def opening_actions(agreement: Agreement, report: MonthlyReport) -> Section:
 @click.option("--out", "out_dir", metavar="DIR", default="reports", show_default=True,
               type=click.Path(path_type=Path, file_okay=False),
               help="Folder for report-YYYY-MM.md, .html and the charts' .svg files.")
+@click.option("--customers", type=click.IntRange(min=1), metavar="N",
+              help="Customers to win (per period of the MQL volume KPI): adds the leads needed "
+                   "at each stage to the planning section, as `slaengine plan`.")
 @mapping_option
 def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_text: str | None,
-                   out_dir: Path, mapping_file: Path | None) -> None:
+                   out_dir: Path, mapping_file: Path | None, customers: int | None) -> None:
     """The monthly feedback report: what converted and why, what did not, the next 30 days."""
     if not _MONTH.fullmatch(month_text.strip()):
         raise click.BadParameter(f"`{month_text}` is not a month; write it as YYYY-MM, "
@@ -421,6 +442,8 @@ def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_te
     charts = monthly_charts(report)
     sections = build_sections(report, charts, stem)
     sections.insert(0, opening_actions(agreement, report))
+    third = iter(records) if leads_path == "-" else open_leads(engine, Path(leads_path)).records
+    sections.insert(-1, planning(engine, third, report, customers))
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
     for chart in charts:

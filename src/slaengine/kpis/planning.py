@@ -22,6 +22,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from ..agreement.models import AgreementSpec, Stage
@@ -100,6 +101,18 @@ class Plan:
             out["mql_volume"] = {"kpi": v.kpi, "stage": v.stage, "period": v.period,
                                  "target": v.target, "needed": v.needed, "enough": v.enough}
         return out
+
+
+def yield_of(result: Plan, stage: str, leads: float) -> float | None:
+    """The customers `leads` at `stage` become at the measured rates (the plan read forward);
+    None when a rate from that stage on could not be measured."""
+    ids = [s.stage for s in result.stages]
+    value = Fraction(leads)
+    for step in result.stages[ids.index(stage):-1]:
+        if not step.cohort_leads:
+            return None
+        value *= Fraction(step.converted, step.cohort_leads)
+    return float(value)
 
 
 def funnel(spec: AgreementSpec) -> list[Stage]:
