@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -393,3 +394,45 @@ def test_any_header_shape_evaluates_identically_or_names_exactly_the_missing_col
     want = list(engine.records(open_leads(engine, EXPORTS / "salesforce-leads.csv").records,
                                NOW_DT))
     assert _normalised(got) == _normalised(want)
+
+
+def agreement_copy(tmp_path: Path) -> Path:
+    """The example agreement in a scratch folder, so `meeting new` writes nothing in the repo."""
+    folder = tmp_path / "agreement"
+    shutil.copytree(ROOT / "agreement", folder)
+    return folder
+
+
+@pytest.mark.parametrize("command", [
+    ["plan", "--customers", "10", "--leads"], ["meeting", "new", "feedback", "--leads"],
+    ["explain", "--lead"]])
+def test_plan_meeting_and_explain_check_the_header_as_evaluate(tmp_path: Path,
+                                                               command: list[str]) -> None:
+    leads = labels_export(tmp_path)
+    folder = agreement_copy(tmp_path)
+    meetings = sorted((folder / "meetings").iterdir())
+    result = run(*command, str(leads), "--agreement", str(folder))
+    assert result.returncode == 2, result.stderr
+    assert result.stdout == "" and result.stderr == without_mapping(leads)
+    assert sorted((folder / "meetings").iterdir()) == meetings  # no record scaffolded
+
+
+def test_plan_and_meeting_read_an_export_with_its_mapping(tmp_path: Path) -> None:
+    export, mapping = "examples/exports/hubspot-contacts.csv", "examples/mappings/hubspot.yaml"
+    guessed = run("plan", "--leads", export, "--customers", "1", "--now", NOW,
+                  "--format", "json")
+    given = run("plan", "--leads", export, "--mapping", mapping, "--customers", "1", "--now",
+                NOW, "--format", "json")
+    assert given.returncode == guessed.returncode == 0, given.stderr
+    assert "no --mapping given" in guessed.stderr and given.stderr == ""
+    assert given.stdout == guessed.stdout
+    assert orjson.loads(given.stdout)["stages"][0]["cohort_leads"] > 0  # the leads were read
+    folder = agreement_copy(tmp_path)
+    made = run("meeting", "new", "feedback", "--leads", export, "--mapping", mapping,
+               "--month", "2026-10", "--today", "2026-11-20", "--agreement", str(folder))
+    assert made.returncode == 0, made.stderr
+    text = Path(made.stdout.strip()).read_text(encoding="utf-8")
+    assert f"(slaengine report --leads {export} --mapping {mapping} --month 2026-10)" in text
+    explained = run("explain", "--lead", export, "--mapping", mapping, "--id", "51234001",
+                    "--now", NOW, "--format", "json")
+    assert orjson.loads(explained.stdout)["id"] == "51234001" and explained.stderr == ""

@@ -21,7 +21,7 @@ from ..evaluate.coerce import error_text
 from ..evaluate.decision import Decision
 from ..evaluate.evaluator import Engine
 from ..evaluate.intake import check_columns, check_file, open_leads, peek_columns
-from ..evaluate.leads import BOM, RawRecord, detect_format, file_size, jsonl_records, read_leads
+from ..evaluate.leads import BOM, RawRecord, detect_format, file_size, jsonl_records
 from ..evaluate.mapping import MappingFile, read_mapping
 from ..evaluate.records import WRITERS, Tally, write_csv
 from ..evaluate.testing import run_tests
@@ -310,7 +310,9 @@ def _explained(engine: Engine, records: Iterator[RawRecord],
         yield rec
 
 
-def _read_one(path: str, record_id: str | None, engine: Engine) -> Any:
+def _read_one(path: str, record_id: str | None, engine: Engine) -> tuple[Engine, Any]:
+    """The lead to explain, with the engine that reads it: a lead file's columns are checked
+    first (exit 2 when it lacks the key column), as for `evaluate`."""
     if (path != "-" and Path(path).suffix.lower() == ".json") or path == "-":
         raw = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
         try:
@@ -319,13 +321,14 @@ def _read_one(path: str, record_id: str | None, engine: Engine) -> Any:
             raise UsageError(f"{path}: not a JSON object: {exc}") from None
         if not isinstance(data, dict):
             raise UsageError(f"{path}: expected one lead as a JSON object")
-        return data
-    for record in read_leads(Path(path)):
+        return engine, data
+    engine, records = checked_leads(engine, path)
+    for record in records:
         if record.data is None:
             continue
         values, _ = engine.coerce(record.data)
         if record_id is None or str(values.get(engine.key_field or "id")) == record_id:
-            return record.data
+            return engine, record.data
     raise UsageError(f"{path}: no lead" + (f" with id `{record_id}`" if record_id else ""))
 
 
@@ -400,7 +403,8 @@ def explain_command(lead_path: str, record_id: str | None, only: tuple[str, ...]
     unknown = [n for n in only if n not in engine.spec.definitions]
     if unknown:
         raise click.BadParameter(f"unknown definition `{unknown[0]}`", param_hint="--definition")
-    decision = engine.evaluate(_read_one(lead_path, record_id, engine), now)
+    engine, lead = _read_one(lead_path, record_id, engine)
+    decision = engine.evaluate(lead, now)
     names = list(only) or list(engine.definition_names)
     if fmt == "json":
         doc = decision.to_json()

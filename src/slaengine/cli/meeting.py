@@ -10,12 +10,11 @@ import click
 
 from ..change.actions import collect_actions
 from ..change.meetings import Headlines, draft_meeting, write_new
-from ..evaluate.leads import read_leads
 from ..kpis import parse_period
 from ..reports.monthly import MonthlyReport, build_monthly, default_now
 from .check import plural
 from .commands import _today
-from .evaluate import agreement_option, engine_for, open_agreement
+from .evaluate import agreement_option, checked_leads, engine_for, mapping_option, open_agreement
 from .kpis import number_text
 
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -32,7 +31,8 @@ def _month_before(day: date) -> str:
 
 
 def headlines(report: MonthlyReport, month_key: str, leads: str) -> Headlines:
-    """The monthly report's headline numbers, as sentences a meeting reads aloud."""
+    """The monthly report's headline numbers, as sentences a meeting reads aloud; `leads` is
+    the report command's `--leads` argument (and its `--mapping`, if any)."""
     month = f"{datetime.strptime(month_key, '%Y-%m'):%B %Y}"
     summary = []
     for result in report.kpis.kpis.values():
@@ -66,8 +66,9 @@ def headlines(report: MonthlyReport, month_key: str, leads: str) -> Headlines:
 @click.option("--today", metavar="DATE", help="The meeting's date (default: today).")
 @click.option("--leads", "leads_path", metavar="FILE", type=click.Path(path_type=Path),
               help="Lead export to prefill the month's numbers from (the monthly report's).")
+@mapping_option
 def new_command(meeting_id: str, agreement_dir: Path, month_text: str | None,
-                today: str | None, leads_path: Path | None) -> None:
+                today: str | None, leads_path: Path | None, mapping_file: Path | None) -> None:
     """Write meetings/<today>-<MEETING_ID>.yaml, prefilled; prints its path."""
     agreement = open_agreement(agreement_dir)
     day = _today(today)
@@ -77,12 +78,13 @@ def new_command(meeting_id: str, agreement_dir: Path, month_text: str | None,
                                  "e.g. 2026-10", param_hint="--month")
     found = None
     if leads_path is not None:
-        engine = engine_for(agreement, None)
+        engine = engine_for(agreement, mapping_file)
         month = parse_period(month_key, engine.tz)
         now, _ = default_now(month, datetime.now(UTC))
-        report = build_monthly(engine, read_leads(leads_path), month, now,
-                               calibration_leads=None)
-        found = headlines(report, month_key, str(leads_path))
+        engine, records = checked_leads(engine, str(leads_path))
+        report = build_monthly(engine, records, month, now, calibration_leads=None)
+        found = headlines(report, month_key, str(leads_path) + (
+            f" --mapping {mapping_file}" if mapping_file is not None else ""))
     still_open = [a for a in collect_actions(agreement, day) if a.status != "done"]
     draft = draft_meeting(agreement, meeting_id, day, found, still_open)
     write_new(draft.path, draft.text)

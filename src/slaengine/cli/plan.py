@@ -9,10 +9,16 @@ import click
 import orjson
 
 from ..agreement.models.common import Duration
-from ..evaluate.leads import read_leads
 from ..kpis.planning import Plan, plan
 from .check import markdown_cell
-from .evaluate import agreement_option, engine_for, mapping_option, open_agreement, parse_now
+from .evaluate import (
+    agreement_option,
+    checked_leads,
+    engine_for,
+    mapping_option,
+    open_agreement,
+    parse_now,
+)
 
 
 def _rate(value: float | None) -> str:
@@ -97,9 +103,9 @@ def plan_command(leads_path: Path, customers: int, agreement_dir: Path, now_text
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--maturity") from None
     agreement = open_agreement(agreement_dir)
-    engine = engine_for(agreement, mapping_file)
+    engine, records = checked_leads(engine_for(agreement, mapping_file), str(leads_path))
     try:
-        result = plan(engine, read_leads(leads_path), customers, parse_now(now_text), window)
+        result = plan(engine, records, customers, parse_now(now_text), window)
     except ValueError as exc:
         click.echo(f"slaengine: {exc}", err=True)
         sys.exit(1)
