@@ -21,7 +21,7 @@ from click.testing import CliRunner, Result
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from slaengine.agreement.markdown_text import Md, lead_code, lead_text
+from slaengine.agreement.markdown_text import Md, lead_code, lead_message, lead_text
 from slaengine.cli import cli
 from support import git, run_in
 
@@ -153,6 +153,17 @@ def test_lead_text_after_a_list_marker_stays_one_plain_item(value: str) -> None:
     assert page.text.count(shown_as(value)) >= 2
 
 
+@given(st.text(max_size=30), st.text(max_size=30))
+@example("<img src=x onerror=alert(1)>", "[click](https://evil.example)")
+@example("a`b", "| c")
+def test_a_message_quoting_lead_values_renders_only_code(value: str, other: str) -> None:
+    message = f"recorded stage `{value}` is not {other} (`{other}`)"
+    page = rendered(f"| a | b |\n|---|---|\n| {lead_message(message)} | z |\n")
+    assert set(page.tags) <= {"table", "thead", "tbody", "tr", "th", "td", "code"}
+    assert page.table_widths == [[2, 2]]
+    assert "recorded stage" in page.text
+
+
 def test_markdown_written_by_slaengine_passes_as_it_is() -> None:
     assert lead_text(Md("`code`")) == "`code`"
     assert lead_text("a-b.c") == "a-b.c"  # only markup is escaped: ids stay readable
@@ -170,7 +181,9 @@ def test_check_markdown_shows_hostile_lead_data_as_text(hostile: Path) -> None:
                  "--format", "markdown")
     assert result.exit_code == 1, result.output  # findings: breaches and stage violations
     page = assert_inert(result.stdout, shown=[f"{v} " for v in VISIBLE[:4]])
-    assert "recorded stage `<img src=x onerror=alert(1)>` is not a stage" in page.text
+    # a message quoting a lead value keeps the value as code, and as text
+    assert "recorded stage <img src=x onerror=alert(1)> is not a stage" in page.text
+    assert "recorded stage `<img src=x onerror=alert(1)>` is not a stage" in result.stdout
 
 
 def test_kpis_markdown_shows_hostile_group_names_as_text(hostile: Path) -> None:

@@ -79,4 +79,27 @@ def lead_code(value: object) -> Md:
     return Md(f"<code>{lead_text(value)}</code>")
 
 
-__all__ = ["Md", "escape", "lead_code", "lead_text"]
+_CODE_SPAN = re.compile(r"`([^`]*)`")
+
+
+def lead_message(text: str) -> Md:
+    """A message that quotes lead values in `code` spans (recorded stage `mql` is ...): every
+    part escaped as lead text, the quoted parts shown as code. A backtick inside a value only
+    moves where code starts; no part is ever printed unescaped."""
+    parts: list[str] = []
+    last = 0
+    for match in _CODE_SPAN.finditer(text):
+        parts += [_spaced(text[last:match.start()]), lead_code(match.group(1))]
+        last = match.end()
+    parts.append(_spaced(text[last:]))
+    return Md("".join(parts).strip())
+
+
+def _spaced(part: str) -> str:
+    """Lead text of a part of a message, keeping one space where the part had space at an end."""
+    before = " " if part[:1].isspace() else ""
+    after = " " if part[-1:].isspace() and part.strip() else ""
+    return before + lead_text(part) + after
+
+
+__all__ = ["Md", "escape", "lead_code", "lead_message", "lead_text"]

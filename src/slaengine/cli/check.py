@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 import orjson
 
-from ..agreement.markdown_text import Md, lead_code, lead_text
+from ..agreement.markdown_text import Md, lead_code, lead_message, lead_text
 from ..evaluate.decision import Decision
 from ..evaluate.evaluator import Engine
 from ..evaluate.intake import open_leads
@@ -297,20 +297,20 @@ def render_markdown(report: CheckReport) -> str:
     for vgroup in report.violations:
         out += ["", f"### `{vgroup.code}`", "",
                 *markdown_table(["Lead", "Stage", "Message"],
-                           [[_md_lead_id(v.id), lead_text(v.stage or "—"), lead_text(v.message)]
+                           [[_md_lead_id(v.id), lead_text(v.stage or "—"), lead_message(v.message)]
                             for v in vgroup.leads])]
         out += _md_more(len(vgroup.leads), vgroup.count)
     out += ["", f"## Leads due to recycle ({report.recycle_total:,})"]
     if report.recycle:
         out += ["", *markdown_table(["Lead", "Stage", "Return to", "Reason"],
                                [[_md_lead_id(r.id), lead_text(r.stage or "—"), r.to,
-                                 lead_text(r.message)]
+                                 lead_message(r.message)]
                                 for r in report.recycle])]
     out += _md_more(len(report.recycle), report.recycle_total)
     out += ["", f"## Guarantee credits ({report.credits_total:,})"]
     if report.credits:
         out += ["", *markdown_table(["Lead", "Reason"],
-                               [[_md_lead_id(c.id), lead_text(c.message)]
+                               [[_md_lead_id(c.id), lead_message(c.message)]
                                 for c in report.credits])]
     out += _md_more(len(report.credits), report.credits_total)
     out += ["", "## SLA attainment", "",
@@ -324,7 +324,7 @@ def render_markdown(report: CheckReport) -> str:
         out += ["", f"## Record errors ({report.record_errors_total:,})", "",
                 *markdown_table(["Row", "Lead", "Error"],
                            [["" if e.row is None else str(e.row),
-                             "" if e.id is None else lead_text(e.id), lead_text(e.message)]
+                             "" if e.id is None else lead_text(e.id), lead_message(e.message)]
                             for e in report.record_errors])]
         out += _md_more(len(report.record_errors), report.record_errors_total)
     out += quality_markdown(report)
