@@ -208,6 +208,7 @@ def test_monthly_report_shows_hostile_lead_data_as_text(hostile: Path, tmp_path:
         f"report-2026-10-{n}.svg" for n in ("sla-trend", "funnel", "conversion-by-source",
                                             "rejections-by-source", "calibration")]
     html = (tmp_path / "report-2026-10.html").read_text()
+    assert not set("\ue000\ue001\ue002\ue003") & set(text + html)  # marks never shown
     assert "<img" not in html and "<script>alert" not in html and 'href="https://evil' not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
     assert "<code>&lt;script&gt;alert(1)&lt;/script&gt; " in html  # a lead id, as code

@@ -52,7 +52,7 @@ from .kpis import (
 from .kpis import notes as kpi_notes
 from .report_actions import HEADERS as ACTION_HEADERS
 from .report_actions import actions_parts
-from .report_text import html, lead, lead_code, markdown
+from .report_text import html, lead, lead_code, markdown, message
 
 if TYPE_CHECKING:
     from ..reports.charts import Chart
@@ -270,7 +270,7 @@ def not_converted(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
                  f"(handed over in {month} without meeting the guarantee, or rejected in "
                  f"{month} with a covered disposition)."),
             Table(["Lead", "Reason", "Why"],
-                  [[lead_code(key), f"{c.reason}: {lead_code(c.source)}", lead(c.message)]
+                  [[lead_code(key), f"{c.reason}: {lead_code(c.source)}", message(c.message)]
                    for key, c in shown])]
         if report.credits_total > len(shown):
             section.blocks.append(Text(f"… and {report.credits_total - len(shown):,} more."))

@@ -2,10 +2,11 @@
 
 The report's sections are built once and laid out twice (Markdown and HTML), as text in which
 `code` spans are the agreement's own markup. A value read from the lead file (a source, a
-campaign, a stage, a lead id, a disposition code, a message) is wrapped by `lead` or
-`lead_code`, which marks it with private-use characters; the Markdown filters escape marked
-values with `lead_text` (no HTML, image, link, heading, emphasis or table cell can come out of
-a lead), the HTML filter escapes them for HTML. Marks never reach the output.
+campaign, a stage, a lead id, a disposition code) is wrapped by `lead` or `lead_code`, and a
+message quoting lead values in `code` spans by `message`; each marks it with private-use
+characters. The Markdown filters escape marked values with `lead_text` (no HTML, image, link,
+heading, emphasis or table cell can come out of a lead), the HTML filter escapes them for
+HTML. Marks never reach the output.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from collections.abc import Callable
 from markupsafe import Markup, escape
 
 from ..agreement.markdown_text import lead_code as md_lead_code
-from ..agreement.markdown_text import lead_text
+from ..agreement.markdown_text import lead_message, lead_text
 
-_TEXT, _CODE_MARK, _END = "\ue000", "\ue001", "\ue002"
-_MARKS = str.maketrans({_TEXT: "\ufffd", _CODE_MARK: "\ufffd", _END: "\ufffd"})
-_MARKED = re.compile(f"([{_TEXT}{_CODE_MARK}])([^{_END}]*){_END}")
+_TEXT, _CODE_MARK, _MESSAGE, _END = "\ue000", "\ue001", "\ue003", "\ue002"
+_MARKS = str.maketrans(dict.fromkeys((_TEXT, _CODE_MARK, _MESSAGE, _END), "\ufffd"))
+_MARKED = re.compile(f"([{_TEXT}{_CODE_MARK}{_MESSAGE}])([^{_END}]*){_END}")
 _CODE = re.compile(r"`([^`]+)`")
 
 
@@ -34,14 +35,21 @@ def lead_code(value: object) -> str:
     return f"{_CODE_MARK}{str(value).translate(_MARKS)}{_END}"
 
 
+def message(text: str) -> str:
+    """A message quoting lead values in `code` spans (the reason for a credit)."""
+    return f"{_MESSAGE}{str(text).translate(_MARKS)}{_END}"
+
+
 def _split(text: str, trusted: Callable[[str], str], text_part: Callable[[str], str],
-           code_part: Callable[[str], str]) -> str:
+           code_part: Callable[[str], str], message_part: Callable[[str], str]) -> str:
     parts: list[str] = []
     last = 0
     for match in _MARKED.finditer(text):
         parts.append(trusted(text[last:match.start()]))
         value = match.group(2)
-        parts.append(code_part(value) if match.group(1) == _CODE_MARK else text_part(value))
+        mark = match.group(1)
+        parts.append(code_part(value) if mark == _CODE_MARK else
+                     message_part(value) if mark == _MESSAGE else text_part(value))
         last = match.end()
     parts.append(trusted(text[last:]))
     return "".join(parts)
@@ -49,7 +57,7 @@ def _split(text: str, trusted: Callable[[str], str], text_part: Callable[[str], 
 
 def markdown(text: str, trusted: Callable[[str], str] = str) -> str:
     """Report text as Markdown: `trusted` formats the agreement's parts, lead values escaped."""
-    return _split(str(text), trusted, lead_text, md_lead_code)
+    return _split(str(text), trusted, lead_text, md_lead_code, lead_message)
 
 
 def html(text: str) -> Markup:
@@ -59,7 +67,7 @@ def html(text: str) -> Markup:
         return _CODE.sub(r"<code>\1</code>", str(escape(part)))
 
     return Markup(_split(str(text), trusted, lambda v: str(escape(v)),
-                         lambda v: f"<code>{escape(v)}</code>"))
+                         lambda v: f"<code>{escape(v)}</code>", trusted))
 
 
-__all__ = ["html", "lead", "lead_code", "markdown"]
+__all__ = ["html", "lead", "lead_code", "markdown", "message"]
