@@ -169,6 +169,11 @@ def test_markdown_written_by_slaengine_passes_as_it_is() -> None:
     assert lead_text("a-b.c") == "a-b.c"  # only markup is escaped: ids stay readable
     assert lead_text("-1") == "\\-1" and lead_text("12. x") == "12\\. x"
     assert lead_text("paid_social") == "paid_social" and lead_text("_x_") == "\\_x\\_"
+    # GitHub would link a bare URL: its `:` (or the `.` after `www`) becomes an entity
+    assert lead_text("see https://evil.example") == "see https&#58;//evil.example"
+    assert lead_text("WWW.evil.example") == "WWW&#46;evil.example"
+    assert rendered(lead_text("see https://evil.example")).text.strip() == \
+        "see https://evil.example"
     assert lead_code("Software") == "`Software`"  # as before: a code span when it is safe
     assert lead_code("a`b") == "<code>a\\`b</code>"
 

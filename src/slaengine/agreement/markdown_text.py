@@ -34,6 +34,9 @@ _PLAIN_CODE = re.compile(r"[^`|\\\s](?: *[^`|\\\s])*")
 # Control characters show as nothing and Python-Markdown keeps its own placeholders in
 # \x02/\x03: in lead text each becomes the replacement character, visibly.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+# GitHub links bare `https://…` and `www.…` (its autolink extension): the `:` or the `.` as an
+# entity shows the same text but is no longer the character the autolinker looks for.
+_AUTOLINK = re.compile(r"(:)(?=//)|(?<![^\W_])(www)(\.)", re.IGNORECASE)
 _LIST_MARKER = re.compile(r"^(?:([-+])|(\d+)\.)")
 
 
@@ -59,13 +62,14 @@ def lead_text(value: object) -> Md:
     Markdown that shows it as plain text: no HTML, image, link, heading, emphasis or cell.
 
     The same escaping as `escape` (entities for HTML, backslashes for Markdown, one line) with
-    `.`, `-` and `+` escaped only where they would start a list, and control characters shown
-    as `\ufffd`.
+    `.`, `-` and `+` escaped only where they would start a list, bare `https://` and `www.`
+    kept from GitHub's autolinker, and control characters shown as `\ufffd`.
     """
     if isinstance(value, Md):
         return value
     text = _WHITESPACE.sub(" ", _CONTROLS.sub("\ufffd", str(value))).strip()
     text = _UNDERSCORE.sub(r"\\_", text.translate(_LEAD))
+    text = _AUTOLINK.sub(lambda m: "&#58;" if m.group(1) else m.group(2) + "&#46;", text)
     return Md(_LIST_MARKER.sub(lambda m: "\\" + m.group(1) if m.group(1)
                                else m.group(2) + "\\.", text, count=1))
 
