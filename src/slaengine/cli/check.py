@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 import click
 import orjson
 
+from ..agreement.markdown_text import Md, lead_code, lead_message, lead_text
 from ..evaluate.decision import Decision
 from ..evaluate.evaluator import Engine
 from ..evaluate.intake import open_leads
@@ -217,8 +218,17 @@ def quality_text(report: CheckReport) -> list[str]:
 def quality_markdown(report: CheckReport) -> list[str]:
     if not report.quality:
         return []
-    return ["", "## Data quality", "", *markdown_table(QUALITY_HEADERS, _quality_rows(report),
-                                                       right=range(2, 6))]
+    rows = [[lead_text(c.column), *row[1:-1], _offending_markdown(c)]
+            for c, row in zip(report.quality, _quality_rows(report), strict=True)]
+    return ["", "## Data quality", "", *markdown_table(QUALITY_HEADERS, rows, right=range(2, 6))]
+
+
+def _offending_markdown(column: ColumnQuality) -> Md:
+    """The offending values of a column: lead text, so each is escaped and shown as code."""
+    shown = (lead_code(o.value) + f" ({o.count:,}" + (", not allowed)" if o.problem ==
+                                                       "not-allowed" else ")")
+             for o in column.offending)
+    return Md(", ".join(shown) or "—")
 
 
 def _error_where(row: int | None, value: object) -> str:
@@ -230,8 +240,20 @@ def _error_where(row: int | None, value: object) -> str:
 
 # ---------------------------------------------------------------- markdown
 
+def _md_lead_id(value: object) -> Md:
+    return lead_text(lead_id(value))
+
+
+def _md_lead_row(cells: list[str]) -> list[str]:
+    """A breach or at-risk row whose first cell is the lead's id (lead text)."""
+    return [_md_lead_id(cells[0]), *cells[1:]]
+
+
 def markdown_cell(text: str) -> str:
-    """A table cell: pipes escaped, line breaks flattened."""
+    """A table cell of agreement text (trusted; `code` spans kept): pipes escaped, line breaks
+    flattened. Lead text comes already escaped by `lead_text` (an `Md`) and passes as it is."""
+    if isinstance(text, Md):
+        return text
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
@@ -260,11 +282,13 @@ def render_markdown(report: CheckReport) -> str:
                     f"**{level_summary(level)}**"]
             if level.breached:
                 out += ["", *markdown_table(BREACH_HEADERS,
-                                       [breach_cells(b, report) for b in level.breached])]
+                                       [_md_lead_row(breach_cells(b, report))
+                                        for b in level.breached])]
             out += _md_more(len(level.breached), level.breached_total)
             if level.at_risk:
                 out += ["", *markdown_table(AT_RISK_HEADERS,
-                                       [at_risk_cells(a, report) for a in level.at_risk])]
+                                       [_md_lead_row(at_risk_cells(a, report))
+                                        for a in level.at_risk])]
             out += _md_more(len(level.at_risk), level.at_risk_total)
     out += ["", f"## Stage violations ({sum(g.count for g in report.violations):,})"]
     if report.violations:
@@ -273,18 +297,21 @@ def render_markdown(report: CheckReport) -> str:
     for vgroup in report.violations:
         out += ["", f"### `{vgroup.code}`", "",
                 *markdown_table(["Lead", "Stage", "Message"],
-                           [[lead_id(v.id), v.stage or "—", v.message] for v in vgroup.leads])]
+                           [[_md_lead_id(v.id), lead_text(v.stage or "—"), lead_message(v.message)]
+                            for v in vgroup.leads])]
         out += _md_more(len(vgroup.leads), vgroup.count)
     out += ["", f"## Leads due to recycle ({report.recycle_total:,})"]
     if report.recycle:
         out += ["", *markdown_table(["Lead", "Stage", "Return to", "Reason"],
-                               [[lead_id(r.id), r.stage or "—", r.to, r.message]
+                               [[_md_lead_id(r.id), lead_text(r.stage or "—"), r.to,
+                                 lead_message(r.message)]
                                 for r in report.recycle])]
     out += _md_more(len(report.recycle), report.recycle_total)
     out += ["", f"## Guarantee credits ({report.credits_total:,})"]
     if report.credits:
         out += ["", *markdown_table(["Lead", "Reason"],
-                               [[lead_id(c.id), c.message] for c in report.credits])]
+                               [[_md_lead_id(c.id), lead_message(c.message)]
+                                for c in report.credits])]
     out += _md_more(len(report.credits), report.credits_total)
     out += ["", "## SLA attainment", "",
             *markdown_table(["Service level", "Owner", *STATUS_HEADERS, "Attainment"],
@@ -297,7 +324,7 @@ def render_markdown(report: CheckReport) -> str:
         out += ["", f"## Record errors ({report.record_errors_total:,})", "",
                 *markdown_table(["Row", "Lead", "Error"],
                            [["" if e.row is None else str(e.row),
-                             "" if e.id is None else str(e.id), e.message]
+                             "" if e.id is None else lead_text(e.id), lead_message(e.message)]
                             for e in report.record_errors])]
         out += _md_more(len(report.record_errors), report.record_errors_total)
     out += quality_markdown(report)

@@ -12,6 +12,7 @@ import orjson
 
 from ..agreement.describe import humanize, percent_text, value_text
 from ..agreement.digest import short_digest
+from ..agreement.markdown_text import lead_text
 from ..agreement.validator import validate_folder
 from ..api import Agreement
 from ..change.diff import (
@@ -186,6 +187,12 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def _example_markdown(example: Example) -> str:
+    """An example lead for the comment: its id is lead text (escaped), the rest the agreement's."""
+    return (f"{lead_text(example.id)} {'gains' if example.change == 'gained' else 'loses'} it: "
+            f"{_cell(example.condition)}")
+
+
 def _change_row(change: Change) -> str:
     return (f"| {change.kind} | {_cell(change.text)} | "
             f"{'' if change.severity == 'neutral' else change.severity} |")
@@ -214,7 +221,7 @@ def render_markdown(report: DiffReport) -> str:
             lines += ["| definition | before | after | gain | lose | examples |",
                       "|---|---:|---:|---:|---:|---|"]
             lines += [f"| {_cell(d.title)} | {d.before:,} | {d.after:,} | {d.gained:,} | "
-                      f"{d.lost:,} | " + "<br>".join(_cell(_example_line(e)) for e in d.examples)
+                      f"{d.lost:,} | " + "<br>".join(_example_markdown(e) for e in d.examples)
                       + " |" for d in rows]
         else:
             lines.append("No lead gains or loses any definition.")

@@ -25,6 +25,7 @@ import orjson
 
 from ..agreement.describe import target_text
 from ..agreement.diagnostics import UsageError
+from ..agreement.markdown_text import lead_text
 from ..evaluate.leads import file_size
 from ..kpis import KpiReport, KpiResult, KpiValue, ScoreCalibration, compute_kpis, parse_period
 from ..kpis.headline import DEFAULT_MIN_LEADS, Headline, headline
@@ -292,8 +293,10 @@ def render_markdown(report: KpiReport, calibration: bool = False,
             out += ["", *markdown_table(["Period", "Value", "Met", "Leads", "Note"],
                                    period_rows(result, report), right=[1, 3])]
         if result.by_group:
+            # group names are values from the lead file (a campaign, a source): lead text
             out += ["", *markdown_table([result.group_label or "Group", "Value", "Met", "Leads"],
-                                   group_rows(result), right=[1, 3])]
+                                   [[lead_text(row[0]), *row[1:]] for row in group_rows(result)],
+                                   right=[1, 3])]
     if calibration:
         out += ["", "## Calibration of the scoring model"]
         for cal in report.calibrations.values():

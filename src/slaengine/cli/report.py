@@ -21,7 +21,6 @@ from zoneinfo import ZoneInfo
 
 import click
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup, escape
 
 from ..agreement.describe import list_text
 from ..agreement.diagnostics import UsageError
@@ -55,6 +54,7 @@ from .kpis import notes as kpi_notes
 from .report_actions import HEADERS as ACTION_HEADERS
 from .report_actions import actions_parts
 from .report_planning import planning_parts
+from .report_text import html, lead, lead_code, markdown, message
 
 if TYPE_CHECKING:
     from ..evaluate.evaluator import Engine
@@ -65,7 +65,6 @@ __all__ = ["build_sections", "render_html", "render_markdown", "report_command"]
 _MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December")
-_CODE = re.compile(r"`([^`]+)`")
 
 
 # ---------------------------------------------------------------- blocks
@@ -204,7 +203,8 @@ def converted(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
     if not report.converted:
         section.blocks.append(Text(f"No leads converted in {month}: none reached {names}."))
     else:
-        rows = [[group, *(f"{row.get(s.id, 0):,}" for s in stages), f"{sum(row.values()):,}"]
+        rows = [[lead(group), *(f"{row.get(s.id, 0):,}" for s in stages),
+                 f"{sum(row.values()):,}"]
                 for group, row in report.converted_by_source.items()]
         totals = [sum(r.get(s.id, 0) for r in report.converted_by_source.values())
                   for s in stages]
@@ -215,8 +215,8 @@ def converted(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
                   [*rows, ["All", *(f"{t:,}" for t in totals), f"{sum(totals):,}"]],
                   right=range(1, len(stages) + 2)),
             Text("For example, and the definitions each meets today:"),
-            Bullets([f"`{e.id}` reached {shorts[e.stage]} from {e.source} "
-                     f"(campaign {e.campaign}; "
+            Bullets([f"{lead_code(e.id)} reached {shorts[e.stage]} from {lead(e.source)} "
+                     f"(campaign {lead(e.campaign)}; "
                      + ", ".join(f"{score} {band}" for score, band in e.bands.items() if band)
                      + "): " + (", ".join(e.definitions) or "no definition") + "."
                      for e in report.examples])]
@@ -230,7 +230,8 @@ def converted(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
                  f"by {local_text(report.now, ZoneInfo(report.timezone))} (`{end.field}` "
                  f"recorded by then), by {_source_word(report)}:"),
             Table(["Source", start.short, end.short, "Rate"],
-                  [*([g, f"{e:,}", f"{r:,}", _rate(r, e)] for g, (e, r) in cohort.items()),
+                  [*([lead(g), f"{e:,}", f"{r:,}", _rate(r, e)]
+                     for g, (e, r) in cohort.items()),
                    ["All", f"{entered:,}", f"{reached:,}", _rate(reached, entered)]],
                   right=[1, 2, 3]),
             figures["conversion-by-source"]]
@@ -238,7 +239,7 @@ def converted(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
 
 
 def _code_rows(table: dict[str, dict[str, int]], codes: list[str]) -> list[list[str]]:
-    return [[group, *(f"{row.get(c, 0):,}" for c in codes), f"{sum(row.values()):,}"]
+    return [[lead(group), *(f"{row.get(c, 0):,}" for c in codes), f"{sum(row.values()):,}"]
             for group, row in table.items()]
 
 
@@ -254,13 +255,15 @@ def not_converted(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
             Text(f"{plural(report.returned, 'lead')} came back in {month} (entered {stages}), "
                  "by disposition code:"),
             Table(["Disposition", "Meaning", "Leads"],
-                  [[f"`{code}`", report.disposition_titles.get(
+                  [[lead_code(code), report.disposition_titles.get(
                       code, "no code recorded" if code == NO_CODE else "not a code of the "
                       "agreement"), f"{n:,}"] for code, n in report.by_disposition.items()],
                   right=[2]),
-            Table(["Source", *codes, "Leads"], _code_rows(report.returns_by_source, codes),
+            Table(["Source", *map(lead, codes), "Leads"],
+                  _code_rows(report.returns_by_source, codes),
                   right=range(1, len(codes) + 2), caption="By source"),
-            Table(["Campaign", *codes, "Leads"], _code_rows(report.returns_by_campaign, codes),
+            Table(["Campaign", *map(lead, codes), "Leads"],
+                  _code_rows(report.returns_by_campaign, codes),
                   right=range(1, len(codes) + 2), caption="By campaign")]
     section.blocks.append(figures["rejections-by-source"])
     if report.credits_total:
@@ -270,7 +273,8 @@ def not_converted(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
                  f"(handed over in {month} without meeting the guarantee, or rejected in "
                  f"{month} with a covered disposition)."),
             Table(["Lead", "Reason", "Why"],
-                  [[f"`{key}`", f"{c.reason}: `{c.source}`", c.message] for key, c in shown])]
+                  [[lead_code(key), f"{c.reason}: {lead_code(c.source)}", message(c.message)]
+                   for key, c in shown])]
         if report.credits_total > len(shown):
             section.blocks.append(Text(f"… and {report.credits_total - len(shown):,} more."))
     else:
@@ -286,7 +290,7 @@ def next_days(report: MonthlyReport) -> Section:
         Text(f"{plural(open_total, 'open lead')} by recorded stage and owner (stages that are "
              "not terminal), as recorded in the lead file:"),
         Table(["Stage", "Owner", "Leads"],
-              [[f"`{stage}`", owner, f"{n:,}"]
+              [[lead_code(stage), lead(owner), f"{n:,}"]
                for (stage, owner), n in report.open_leads.items()], right=[2])])
     odd = [f"{plural(report.unknown_stage, 'lead')} in a stage the agreement does not have"
            ] if report.unknown_stage else []
@@ -306,8 +310,9 @@ def next_days(report: MonthlyReport) -> Section:
     if report.soonest:
         section.blocks.append(Table(
             ["Lead", "Service level", "Status", "Due", "Stage", "Owner"],
-            [[f"`{d.id}`", f"`{d.level}`", d.status.replace("_", " "), local_text(d.due_at, tz),
-              d.stage or "—", d.owner or "—"] for d in report.soonest],
+            [[lead_code(d.id), f"`{d.level}`", d.status.replace("_", " "),
+              local_text(d.due_at, tz), lead(d.stage or "—"), lead(d.owner or "—")]
+             for d in report.soonest],
             caption=f"The {len(report.soonest)} soonest due"))
     return section
 
@@ -338,18 +343,15 @@ def build_sections(report: MonthlyReport, charts: Sequence[Chart], stem: str) ->
 # ---------------------------------------------------------------- templates
 
 
-def _html_text(text: str) -> Markup:
-    """Plain text with `code` spans, escaped for HTML."""
-    return Markup(_CODE.sub(r"<code>\1</code>", str(escape(text))))
-
-
 @cache
 def environment() -> Environment:
     env = Environment(loader=PackageLoader("slaengine.reports", "templates"),
                       undefined=StrictUndefined, autoescape=select_autoescape(["html.j2"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-    env.filters["cell"] = markdown_cell
-    env.filters["html_text"] = _html_text
+    # lead values in the text are marked (`report_text.lead`): escaped by every filter
+    env.filters["cell"] = lambda text: markdown(text, markdown_cell)
+    env.filters["md"] = markdown
+    env.filters["html_text"] = html
     return env
 
 

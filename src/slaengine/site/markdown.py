@@ -12,31 +12,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-# Every character Python-Markdown (with the tables extension) takes as markup, and `~`, which
-# would open a fence at the start of a line. HTML's own characters become entities.
-_ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "~": "&#126;"}
-_BACKSLASHED = frozenset("\\`*_{}[]()#+-.!|")
-_TABLE = str.maketrans({**_ENTITIES, **{c: "\\" + c for c in _BACKSLASHED}})
+from ..agreement.markdown_text import Md, escape
+
 _SAFE_HREF = re.compile(r"^[A-Za-z0-9_./-]*(#[A-Za-z0-9_-]+)?$")
 _CODE = re.compile(r"`([^`]*)`")
-_WHITESPACE = re.compile(r"\s+")
-
-
-class Md(str):
-    """Markdown slaengine wrote itself: printed unescaped."""
-
-    __slots__ = ()
-
-
-def escape(value: object) -> Md:
-    """Agreement text as Markdown that shows exactly that text, on one line.
-
-    Runs of whitespace (newlines included) become one space, so a value can sit in a table
-    cell or a list item and can never start a code block, a heading or a fence.
-    """
-    if isinstance(value, Md):
-        return value
-    return Md(_WHITESPACE.sub(" ", str(value)).translate(_TABLE))
 
 
 def text_with_code(text: str) -> Md:
