@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -83,10 +84,12 @@ def test_strict_turns_warnings_into_errors(copy: Path) -> None:
 
 
 def test_today_drives_the_overdue_check() -> None:
-    on_time = run("validate", "--today", "2027-05-17")
-    late = run("validate", "--today", "2027-05-20")
+    latest = max(EXAMPLE.glob("reviews/*.yaml"))
+    due = date.fromisoformat(str(yaml.safe_load(latest.read_text())["next_review"]))
+    on_time = run("validate", "--today", due.isoformat())
+    late = run("validate", "--today", (due + timedelta(days=3)).isoformat())
     assert "review-overdue" not in on_time.stdout
-    assert "the review was due on 2027-05-17 (3 days ago) [review-overdue]" in late.stdout
+    assert f"the review was due on {due.isoformat()} (3 days ago) [review-overdue]" in late.stdout
     assert run("validate", "--today", "20-05-2027").returncode == 2
 
 
