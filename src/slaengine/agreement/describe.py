@@ -297,6 +297,14 @@ def stage_label(spec: AgreementSpec, stage_id: str) -> str:
     return stage.title if stage is not None and stage.title else humanize(stage_id)
 
 
+def stage_named(spec: AgreementSpec, stage_id: str) -> str:
+    """A stage as a lead reads it beside the CRM value: ``Sales-accepted lead (`sal`)``."""
+    stage = spec.stage(stage_id)
+    if stage is None or not stage.title:
+        return f"`{stage_id}`"
+    return f"{stage.title} (`{stage_id}`)"
+
+
 def fields_text(spec: AgreementSpec, names: Iterable[str], conjunction: str = "or") -> str:
     return list_text([f"“{field_label(spec, n)}”" for n in names], conjunction)
 
