@@ -39,7 +39,7 @@ _NAMED = {
     "L-0700000016": ("violations", "qualifies for Sales-qualified lead (`sql`) but is still "
                                    "recorded as Sales-accepted lead (`sal`)"),
     "L-0700000116": ("violations", "recorded as Opportunity (`opportunity`) but does not meet "
-                                   "Sales-qualified lead"),
+                                   "the definition of Sales-qualified lead"),
     "L-0700000019": ("recycle", "Accepted, then no activity for 30 days: return the lead to "
                                 "Nurture (`nurture`)"),
 }

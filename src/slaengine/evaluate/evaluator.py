@@ -111,8 +111,8 @@ class Lifecycle:
         found: list[Violation] = []
         if plan.requires is not None and not verdicts[plan.requires]:
             found.append(Violation("stage-requirement-unmet",
-                                   f"recorded as {self.stage_names[stage]} but does not meet "
-                                   f"{plan.requires_label}",
+                                   f"recorded as {self.stage_names[stage]} but does not meet the "
+                                   f"definition of {plan.requires_label}",
                                    stage))
         for later, requirement in plan.ahead:
             if verdicts[requirement]:

@@ -370,8 +370,9 @@ class RecordBuilder:
                 found.append(Violation(code, f"recorded stage `{stage}` is not a stage of the "
                                              "agreement", stage))
             elif code == "stage-requirement-unmet" and stage is not None:
-                found.append(Violation(code, f"recorded as {named[stage]} but does "
-                                             f"not meet {plans[stage].requires_label}", stage))
+                found.append(Violation(code, f"recorded as {named[stage]} but does not meet "
+                                             "the definition of "
+                                             f"{plans[stage].requires_label}", stage))
             elif code == "handoff-pending":
                 found.append(Violation(code, "qualifies for "
                                              f"{named[row['handoff_to']]} but is "
