@@ -43,7 +43,7 @@ def when(data: object) -> object:
     ({"score": "engagement", "gte": 40}, "Engagement score is at least 40"),
     ({"definition": "mql"}, "Is a Marketing-qualified lead"),
     ({"definition": "icp_fit"}, "Is an Ideal customer profile fit"),
-    ({"not": {"definition": "excluded"}}, "Not: is an Excluded contact"),
+    ({"not": {"definition": "excluded"}}, "Is not an Excluded contact"),
     ({"not": {"any": [{"definition": "mql"}]}}, "None of:"),
     # recorded stages by their titles; a value no stage has stays as written
     ({"field": "stage", "in": ["sal", "sql"]},

@@ -202,7 +202,7 @@ def test_icp_and_definition_pages_state_the_criteria(pages: dict[str, str]) -> N
     assert "- Any of:\n    - All of:\n        - Is an [Ideal customer profile fit](../definitions/icp_fit.md)" in mql
     assert "[Sales-ready lead](../definitions/sales_ready.md)" in mql.replace("\\-", "-")
     # `not` over one test is one line, not repeated underneath
-    assert "Not: is an [Excluded contact](../definitions/excluded.md)\n" in mql
+    assert "Is not an [Excluded contact](../definitions/excluded.md)\n" in mql
 
 
 def test_scoring_page_has_rules_and_bands_with_conversion(example: Agreement,

@@ -155,6 +155,8 @@ def describe(node: Condition, spec: AgreementSpec) -> str:
             return "Not all of:"
         if isinstance(inner, NotCondition):
             return "Not:"
+        if isinstance(inner, DefinitionCondition):
+            return f"Is not {with_article(definition_label(spec, inner.definition))}"
         return "Not: " + _lower_first(describe(inner, spec))
     raise TypeError(f"unknown condition {node!r}")
 
