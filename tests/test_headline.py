@@ -83,3 +83,23 @@ def test_the_command_shows_headlines_and_never_a_tick_on_too_few() -> None:
                                        "--period", "2026-10"]).stdout
     assert "2026-10 (not complete): 42.9% on 21 leads" in october
     assert "no value" not in next(x for x in october.splitlines() if x.startswith("MQL to SQL"))
+
+
+def test_an_open_figure_says_why_it_can_still_change(tmp_path: Path) -> None:
+    """A month that is over is not 'not complete yet': its leads are still maturing (issue 19)."""
+    def kpis(now: str) -> str:
+        return CliRunner().invoke(cli, ["kpis", "--leads", str(LEADS), "--now", now,
+                                        "--agreement", str(ROOT / "agreement"),
+                                        "--period", "2026-10"]).stdout
+    over = kpis(NOW.isoformat())
+    assert "2026-10 is still maturing (complete 30 Jan 2027): the figure can still change" in over
+    assert "not complete yet" not in over
+    assert "2026-10 is not over yet: the figure can still change" in kpis(
+        "2026-10-20T12:00:00+02:00")
+    result = CliRunner().invoke(cli, ["report", "--leads", str(LEADS), "--month", "2026-10",
+                                      "--agreement", str(ROOT / "agreement"),
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in (tmp_path / "report-2026-10.md").read_text().splitlines()
+               if line.startswith("| MQL to SQL conversion"))
+    assert row.endswith("| 2026-10 is still maturing (complete 30 Jan 2027) |")

@@ -106,6 +106,18 @@ def matures_on(result: KpiResult, period: str, report: KpiReport) -> str:
     return f"still maturing (complete {local.day} {local:%b %Y})"
 
 
+def open_text(head: Headline, result: KpiResult, report: KpiReport) -> str:
+    """Why a headline's figure can still change: its period is not over, or its leads are still
+    maturing (`2026-10 is still maturing (complete 30 Jan 2027)`); empty once it cannot."""
+    if head.complete:
+        return ""
+    if head.scope == "all leads":
+        return "some leads are still maturing"
+    if parse_period(head.scope, ZoneInfo(report.timezone)).end > report.now:
+        return f"{head.scope} is not over yet"
+    return f"{head.scope} is {matures_on(result, head.scope, report)}"
+
+
 def period_rows(result: KpiResult, report: KpiReport) -> list[list[str]]:
     """Newest period first; immature ones marked."""
     return [[key, number_text(entry.value, result.unit), MARKS[entry.met], f"{entry.leads:,}",
@@ -192,7 +204,7 @@ def headline_lines(result: KpiResult, report: KpiReport, min_leads: int) -> list
     if report.period is None:
         lines.append(f"All periods together: {value_line(result)}")
     elif not head.complete:
-        lines.append(f"{head.scope} is not complete yet: the figure can still change")
+        lines.append(f"{open_text(head, result, report)}: the figure can still change")
     return lines
 
 
