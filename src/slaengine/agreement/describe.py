@@ -352,10 +352,12 @@ def points_text(points: float) -> str:
 
 
 def describe_rule(rule: PointsRule | PerValueRule, spec: AgreementSpec) -> str:
-    """`30 points when demo requested: yes`; `5 points per pricing page visits, at most 15`."""
+    """`30 points when demo requested: yes`; `5 points × pricing page visits, at most 15`.
+
+    A points-per-value rule multiplies: `per pricing page visits` read as broken English."""
     if isinstance(rule, PointsRule):
         return f"{points_text(rule.points)} when {_lower_first(describe_inline(rule.when, spec))}"
-    text = (f"{points_text(rule.points_each)} per "
+    text = (f"{points_text(rule.points_each)} × "
             f"{_lower_first(field_label(spec, rule.field))}")
     if rule.min is not None:
         text += f", at least {value_text(rule.min)}"
