@@ -214,6 +214,8 @@ def test_scoring_page_has_rules_and_bands_with_conversion(example: Agreement,
         assert band.expected_conversion is not None
         assert f"<td>{round(band.expected_conversion * 100, 4):g}%</td>" in row
     assert "30 points when demo requested: yes" in plain(pages["agreement/scoring.md"])
+    # The tolerance is a difference of percentages: "5%" read as five per cent of the expectation.
+    assert "by more than 5 percentage points (bands" in plain(pages["agreement/scoring.md"])
 
 
 def test_lifecycle_diagram_lists_every_stage_with_its_owner(example: Agreement,

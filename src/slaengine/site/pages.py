@@ -181,8 +181,8 @@ def _calibration(calibration: Calibration, spec: AgreementSpec) -> Md:
     return text_with_code(
         "Calibration: a band is flagged when the share of its leads where "
         f"{mid_sentence(describe_inline(calibration.converted, spec))} differs from its expected "
-        f"conversion by more than {percent_text(calibration.tolerance)} (bands of at least "
-        f"{calibration.min_leads:,} leads{counted}).")
+        f"conversion by more than {calibration.tolerance * 100:g} percentage points (bands of at "
+        f"least {calibration.min_leads:,} leads{counted}).")
 
 
 def scoring(site: Site) -> Page:
