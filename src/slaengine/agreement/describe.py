@@ -302,9 +302,7 @@ def stage_label(spec: AgreementSpec, stage_id: str) -> str:
 def stage_named(spec: AgreementSpec, stage_id: str) -> str:
     """A stage as a lead reads it beside the CRM value: ``Sales-accepted lead (`sal`)``."""
     stage = spec.stage(stage_id)
-    if stage is None or not stage.title:
-        return f"`{stage_id}`"
-    return f"{stage.title} (`{stage_id}`)"
+    return f"{stage.title} (`{stage_id}`)" if stage is not None and stage.title else f"`{stage_id}`"
 
 
 def fields_text(spec: AgreementSpec, names: Iterable[str], conjunction: str = "or") -> str:
@@ -352,9 +350,7 @@ def points_text(points: float) -> str:
 
 
 def describe_rule(rule: PointsRule | PerValueRule, spec: AgreementSpec) -> str:
-    """`30 points when demo requested: yes`; `5 points × pricing page visits, at most 15`.
-
-    A points-per-value rule multiplies: `per pricing page visits` read as broken English."""
+    """`30 points when demo requested: yes`; `5 points × pricing page visits, at most 15`."""
     if isinstance(rule, PointsRule):
         return f"{points_text(rule.points)} when {_lower_first(describe_inline(rule.when, spec))}"
     text = (f"{points_text(rule.points_each)} × "
