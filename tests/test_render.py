@@ -233,6 +233,7 @@ def test_lifecycle_diagram_lists_every_stage_with_its_owner(example: Agreement,
     for stage in example.spec.stages:
         assert f'<a id="stage-{stage.id}"></a>' in text
     assert "Became an MQL ( mql_at ) Marketing-qualified lead Sales contacts every MQL" in table
+    assert "- **Customer** (a final stage): Closed won; customer success" in text
 
 
 def test_other_pages(pages: dict[str, str]) -> None:
@@ -241,6 +242,8 @@ def test_other_pages(pages: dict[str, str]) -> None:
     assert "Within: 2 business days on the Amsterdam office hours calendar" in levels
     assert "At risk: once 75% of the allowance has passed" in levels
     assert "Applies to: every Marketing-qualified lead" in levels
+    assert ("when the first of Opportunity created ( opportunity_at ), Closed lost ( lost_at ) "
+            "or Returned to nurture ( recycled_at ) is recorded") in levels
     calendars = plain(pages["agreement/calendars.md"])
     assert "Monday 09:00-12:30 and 13:30-17:30 12:30-13:30 7.5 hours" in calendars
     assert "2026-12-24 Thursday Christmas Eve (short day) short day, open 09:00-13:00" in calendars

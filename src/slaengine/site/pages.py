@@ -173,6 +173,13 @@ def definition(site: Site, name: str) -> Page:
     }
 
 
+def _either(items: list[Md]) -> Md:
+    """`A`, `A or B`, `A, B or C`: the way a sentence lists alternatives."""
+    if len(items) < 3:
+        return join(items, " or ")
+    return Md(f"{join(items[:-1])} or {items[-1]}")
+
+
 def _calibration(calibration: Calibration, spec: AgreementSpec) -> Md:
     maturity = calibration.maturity
     counted = "" if maturity is None else (
@@ -248,7 +255,7 @@ def service_levels(site: Site) -> Page:
             "title": level.title, "description": level.description,
             "owner": party_label(spec, level.owner), "within": _allowance(site, level),
             "start": field_ref(spec, level.start),
-            "stop": join([field_ref(spec, f) for f in level.stop], " or "),
+            "stop": _either([field_ref(spec, f) for f in level.stop]),
             "several_stops": len(level.stop) > 1,
             "warn_at": percent_text(level.warn_at) if level.warn_at is not None else None,
             "applies": text_with_code(leads_where(level.applies_when, spec))
