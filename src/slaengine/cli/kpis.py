@@ -48,7 +48,9 @@ MARKS = {True: "✓", False: "✗", None: "–"}
 # ---------------------------------------------------------------- wording shared by renderers
 
 def number_text(value: float | None, unit: str | None) -> str:
-    """`23.1%`, `EUR 1,250,000`, `16.0 days`, `408`; `no value` for None."""
+    """`23.1%`, `1,250,000 EUR`, `16.0 days`, `408`; `no value` for None.
+
+    The unit follows the number, as in the target beside it (`at least 1,500,000 EUR`)."""
     if value is None:
         return "no value"
     if unit == "%":
@@ -59,9 +61,7 @@ def number_text(value: float | None, unit: str | None) -> str:
         text = f"{value:,.0f}"
     else:
         text = f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
-    if unit is None:
-        return text
-    return f"{unit} {text}" if _CURRENCY.fullmatch(unit) else f"{text} {unit}"
+    return text if unit is None else f"{text} {unit}"
 
 
 def basis_text(result: KpiResult) -> str:
