@@ -85,6 +85,9 @@ def notes(result: KpiResult, report: KpiReport) -> list[str]:
     kpi = result.kpi
     if not result.period_applied and report.period is not None:
         out.append(f"no cohort: over all leads, not only {report.period.key}")
+    if (result.period_applied and report.period is not None and kpi.period is not None
+            and kpi.period != report.period.kind and kpi.measure in ("count", "sum")):
+        out.append(f"the target is per {kpi.period}: {report.period.key} alone is not judged")
     if result.immature and report.period is None:
         words = kpi.maturity.words() if kpi.maturity else ""
         out.append(f"{plural(result.immature, 'lead')} younger than {words} not counted yet")
