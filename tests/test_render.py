@@ -203,6 +203,10 @@ def test_icp_and_definition_pages_state_the_criteria(pages: dict[str, str]) -> N
     assert "[Sales-ready lead](../definitions/sales_ready.md)" in mql.replace("\\-", "-")
     # `not` over one test is one line, not repeated underneath
     assert "Is not an [Excluded contact](../definitions/excluded.md)\n" in mql
+    # A field's type in words first: "boolean" means nothing to a reader who never saw YAML.
+    assert ("| Demo requested (<code>demo\\_requested</code>) | yes or no (<code>boolean</code>) |"
+            in mql)
+    assert "| date and time (<code>datetime</code>) |" in mql
 
 
 def test_scoring_page_has_rules_and_bands_with_conversion(example: Agreement,

@@ -165,12 +165,23 @@ def definition(site: Site, name: str) -> Page:
         "title": definition_label(spec, name), "id": code(name),
         "a_title": with_article(definition_label(spec, name)), "description": found.description,
         "criteria": criteria(found.when, spec, depth=1),
-        "fields": [{"field": field_ref(spec, f), "type": spec.fields[f].type
+        "fields": [{"field": field_ref(spec, f), "type": type_ref(spec.fields[f].type)
                     if f in spec.fields else "unknown"} for f in refs.fields],
         "uses": uses,
         "used_by": [link(label, relative(href, 1)) for label, href in site.used_by[name]],
         "home": link("the agreement", "../index.md"),
     }
+
+
+# A field's type in words, for a reader who has never seen YAML.
+_TYPE_WORDS = {"string": "text", "integer": "whole number", "number": "number",
+               "boolean": "yes or no", "date": "date", "datetime": "date and time",
+               "list": "list of values"}
+
+
+def type_ref(field_type: str) -> Md:
+    """`yes or no (boolean)`: the type in words, then as `fields.yaml` writes it."""
+    return Md(f"{escape(_TYPE_WORDS.get(field_type, field_type))} ({code(field_type)})")
 
 
 def _either(items: list[Md]) -> Md:
