@@ -174,8 +174,8 @@ def test_date() -> None:
     ("2026-11-02T10:00", "`2026-11-02T10:00` is a datetime; write a date (YYYY-MM-DD)"),
     ("2026-11-02 00:00:00", "`2026-11-02 00:00:00` is a datetime; write a date (YYYY-MM-DD)"),
     (datetime(2026, 11, 2, 10), "`2026-11-02T10:00:00` is a datetime; write a date (YYYY-MM-DD)"),
-    ("02/11/2026", "`02/11/2026` is not an ISO 8601 date (write YYYY-MM-DD)"),
-    ("2026-02-30", "`2026-02-30` is not an ISO 8601 date (write YYYY-MM-DD)"),
+    ("02/11/2026", "`02/11/2026` is not a date (write YYYY-MM-DD)"),
+    ("2026-02-30", "`2026-02-30` is not a date (write YYYY-MM-DD)"),
     (20261102, "`20261102` is not a date (write YYYY-MM-DD)"),
 ])
 def test_date_errors(value: Any, message: str) -> None:
@@ -209,24 +209,24 @@ def test_datetime(value: Any, expected: datetime) -> None:
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("11/03/2026 09:15", "`11/03/2026 09:15` is not an ISO 8601 datetime (write e.g. "
+    ("11/03/2026 09:15", "`11/03/2026 09:15` is not a date and time (write e.g. "
                          "2026-11-02T10:00:00Z)"),
-    ("yesterday", "`yesterday` is not an ISO 8601 datetime (write e.g. 2026-11-02T10:00:00Z)"),
-    ("2026-13-01T10:00:00Z", "`2026-13-01T10:00:00Z` is not an ISO 8601 datetime (write e.g. "
+    ("yesterday", "`yesterday` is not a date and time (write e.g. 2026-11-02T10:00:00Z)"),
+    ("2026-13-01T10:00:00Z", "`2026-13-01T10:00:00Z` is not a date and time (write e.g. "
                              "2026-11-02T10:00:00Z)"),
-    (1730541600, "`1730541600` is a number, not an ISO 8601 datetime (write e.g. "
+    (1730541600, "`1730541600` is a number, not a date and time (write e.g. "
                  "2026-11-02T10:00:00Z)"),
-    (True, "`true` is a number, not an ISO 8601 datetime (write e.g. 2026-11-02T10:00:00Z)"),
+    (True, "`true` is a number, not a date and time (write e.g. 2026-11-02T10:00:00Z)"),
     (["2026-11-02"], '`["2026-11-02"]` is not a datetime (write e.g. 2026-11-02T10:00:00Z)'),
     ("0001-01-01T00:00:00", "`0001-01-01T00:00:00` is out of range for a datetime"),
     ("9999-12-31T23:59:59-05:00", "`9999-12-31T23:59:59-05:00` is out of range for a datetime"),
     # CPython's fromisoformat accepts these: a stray character before the zone, a NUL
-    ("2026-11-02T10:00:00 Z", "`2026-11-02T10:00:00 Z` is not an ISO 8601 datetime (write e.g. "
+    ("2026-11-02T10:00:00 Z", "`2026-11-02T10:00:00 Z` is not a date and time (write e.g. "
                               "2026-11-02T10:00:00Z)"),
-    ("2026-11-02T10:00x+01:00", "`2026-11-02T10:00x+01:00` is not an ISO 8601 datetime (write "
+    ("2026-11-02T10:00x+01:00", "`2026-11-02T10:00x+01:00` is not a date and time (write "
                                 "e.g. 2026-11-02T10:00:00Z)"),
-    ("2026-11-02T10:00:00Z\x00junk", "`2026-11-02T10:00:00Z\x00junk` is not an ISO 8601 "
-                                     "datetime (write e.g. 2026-11-02T10:00:00Z)"),
+    ("2026-11-02T10:00:00Z\x00junk", "`2026-11-02T10:00:00Z\x00junk` is not a date and "
+                                     "time (write e.g. 2026-11-02T10:00:00Z)"),
 ])
 def test_datetime_errors(value: Any, message: str) -> None:
     assert bad("datetime", value).message == message

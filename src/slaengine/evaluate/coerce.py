@@ -249,7 +249,7 @@ def to_date(value: Any) -> Any:
     try:
         datetime.fromisoformat(text)
     except ValueError:
-        raise _Invalid(f"`{show(text)}` is not an ISO 8601 date (write YYYY-MM-DD)") from None
+        raise _Invalid(f"`{show(text)}` is not a date (write YYYY-MM-DD)") from None
     raise _Invalid(f"`{show(text)}` is a datetime; write a date (YYYY-MM-DD)")
 
 
@@ -277,9 +277,9 @@ def to_datetime(value: Any, tz: tzinfo) -> Any:
             if parsed.tzinfo is not None and stray_before_zone(text):
                 raise ValueError(text)
         except ValueError:
-            raise _Invalid(f"`{show(text)}` is not an ISO 8601 datetime {_ISO_HINT}") from None
+            raise _Invalid(f"`{show(text)}` is not a date and time {_ISO_HINT}") from None
     elif isinstance(value, int | float | Decimal):
-        raise _Invalid(f"`{show(value)}` is a number, not an ISO 8601 datetime {_ISO_HINT}")
+        raise _Invalid(f"`{show(value)}` is a number, not a date and time {_ISO_HINT}")
     else:
         raise _Invalid(f"`{show(value)}` is not a datetime {_ISO_HINT}")
     try:
