@@ -110,14 +110,14 @@ def test_integer(value: Any, expected: int) -> None:
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("12.5", "`12.5` is not a whole number"), ("abc", "`abc` is not an integer"),
-    (12.5, "`12.5` is not a whole number"), (True, "`true` is a boolean, not an integer"),
-    ("12,5", "`12,5` is not an integer"), ("1,20,0", "`1,20,0` is not an integer"),
-    ("1_000", "`1_000` is not an integer"), ("٣", "`٣` is not an integer"),
-    ("nan", "`nan` is not an integer"), (math.inf, "`inf` is out of range for an integer"),
-    ("1e5000", "`1e5000` is out of range for an integer"), ("50-100", "`50-100` is not an integer"),
-    ("9" * 5000, "`" + "9" * 57 + "...` is out of range for an integer"),
-    ([3], "`[3]` is not an integer"), (".", "`.` is not an integer"), ("-", "`-` is not an integer"),
+    ("12.5", "`12.5` is not a whole number"), ("abc", "`abc` is not a whole number"),
+    (12.5, "`12.5` is not a whole number"), (True, "`true` is a boolean, not a whole number"),
+    ("12,5", "`12,5` is not a whole number"), ("1,20,0", "`1,20,0` is not a whole number"),
+    ("1_000", "`1_000` is not a whole number"), ("٣", "`٣` is not a whole number"),
+    ("nan", "`nan` is not a whole number"), (math.inf, "`inf` is out of range for a whole number"),
+    ("1e5000", "`1e5000` is out of range for a whole number"), ("50-100", "`50-100` is not a whole number"),
+    ("9" * 5000, "`" + "9" * 57 + "...` is out of range for a whole number"),
+    ([3], "`[3]` is not a whole number"), (".", "`.` is not a whole number"), ("-", "`-` is not a whole number"),
     ("123456789012345678901234567890", "`123456789012345678901234567890` is out of range "
                                        "(whole numbers go up to ±9,007,199,254,740,991)"),
     (2**53, "`9007199254740992` is out of range (whole numbers go up to ±9,007,199,254,740,991)"),
@@ -260,11 +260,11 @@ def test_record_errors_name_field_column_and_value() -> None:
     out, errors = c({"NumberOfEmployees": "lots", "clicks": "x", "Other": "ignored"})
     assert present(out) == {}
     assert errors == [
-        RecordError("invalid-value", "`lots` is not an integer", "employees", "NumberOfEmployees",
+        RecordError("invalid-value", "`lots` is not a whole number", "employees", "NumberOfEmployees",
                     "lots"),
-        RecordError("invalid-value", "`x` is not an integer", "clicks", "clicks", "x"),
+        RecordError("invalid-value", "`x` is not a whole number", "clicks", "clicks", "x"),
     ]
-    assert errors[0].to_json() == {"code": "invalid-value", "message": "`lots` is not an integer",
+    assert errors[0].to_json() == {"code": "invalid-value", "message": "`lots` is not a whole number",
                                    "field": "employees", "column": "NumberOfEmployees",
                                    "value": "lots"}
 
