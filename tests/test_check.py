@@ -410,7 +410,7 @@ def test_data_quality_per_column(tmp_path: Path) -> None:
     assert created == {"field": "created_at", "column": "Create Date", "read": 11, "missing": 0,
                        "unreadable": 1, "not_allowed": 0, "offending": [
                            {"value": "11/03/2026 09:15", "count": 1, "problem": "unreadable",
-                            "message": "`11/03/2026 09:15` is not an ISO 8601 datetime (write "
+                            "message": "`11/03/2026 09:15` is not a date and time (write "
                                        "e.g. 2026-11-02T10:00:00Z)"}]}
     assert [c["column"] for c in doc["data_quality"]][:3] == ["Record ID", "Email",
                                                               "Email Domain"]

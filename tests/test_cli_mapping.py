@@ -30,7 +30,7 @@ def test_hubspot_export_per_field() -> None:
         "employee_count", "Number", "of", "Employees", "10", "1", "1"]
     assert row(result.stdout, "seniority")[:6] == ["seniority", "Seniority", "12", "0", "0", "0"]
     assert "  campaign             campaign (not in the file)" in result.stdout
-    assert ("  employee_count (Number of Employees): `50-100` is not an integer (1 lead)"
+    assert ("  employee_count (Number of Employees): `50-100` is not a whole number (1 lead)"
             in lines)
     assert "  industry (Industry): `Software` (1)" in lines
     assert lines[-1] == ("columns no field reads: First Name, Last Name, Lifecycle Stage, "

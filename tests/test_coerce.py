@@ -110,14 +110,14 @@ def test_integer(value: Any, expected: int) -> None:
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("12.5", "`12.5` is not a whole number"), ("abc", "`abc` is not an integer"),
-    (12.5, "`12.5` is not a whole number"), (True, "`true` is a boolean, not an integer"),
-    ("12,5", "`12,5` is not an integer"), ("1,20,0", "`1,20,0` is not an integer"),
-    ("1_000", "`1_000` is not an integer"), ("٣", "`٣` is not an integer"),
-    ("nan", "`nan` is not an integer"), (math.inf, "`inf` is out of range for an integer"),
-    ("1e5000", "`1e5000` is out of range for an integer"), ("50-100", "`50-100` is not an integer"),
-    ("9" * 5000, "`" + "9" * 57 + "...` is out of range for an integer"),
-    ([3], "`[3]` is not an integer"), (".", "`.` is not an integer"), ("-", "`-` is not an integer"),
+    ("12.5", "`12.5` is not a whole number"), ("abc", "`abc` is not a whole number"),
+    (12.5, "`12.5` is not a whole number"), (True, "`true` is a boolean, not a whole number"),
+    ("12,5", "`12,5` is not a whole number"), ("1,20,0", "`1,20,0` is not a whole number"),
+    ("1_000", "`1_000` is not a whole number"), ("٣", "`٣` is not a whole number"),
+    ("nan", "`nan` is not a whole number"), (math.inf, "`inf` is out of range for a whole number"),
+    ("1e5000", "`1e5000` is out of range for a whole number"), ("50-100", "`50-100` is not a whole number"),
+    ("9" * 5000, "`" + "9" * 57 + "...` is out of range for a whole number"),
+    ([3], "`[3]` is not a whole number"), (".", "`.` is not a whole number"), ("-", "`-` is not a whole number"),
     ("123456789012345678901234567890", "`123456789012345678901234567890` is out of range "
                                        "(whole numbers go up to ±9,007,199,254,740,991)"),
     (2**53, "`9007199254740992` is out of range (whole numbers go up to ±9,007,199,254,740,991)"),
@@ -174,8 +174,8 @@ def test_date() -> None:
     ("2026-11-02T10:00", "`2026-11-02T10:00` is a datetime; write a date (YYYY-MM-DD)"),
     ("2026-11-02 00:00:00", "`2026-11-02 00:00:00` is a datetime; write a date (YYYY-MM-DD)"),
     (datetime(2026, 11, 2, 10), "`2026-11-02T10:00:00` is a datetime; write a date (YYYY-MM-DD)"),
-    ("02/11/2026", "`02/11/2026` is not an ISO 8601 date (write YYYY-MM-DD)"),
-    ("2026-02-30", "`2026-02-30` is not an ISO 8601 date (write YYYY-MM-DD)"),
+    ("02/11/2026", "`02/11/2026` is not a date (write YYYY-MM-DD)"),
+    ("2026-02-30", "`2026-02-30` is not a date (write YYYY-MM-DD)"),
     (20261102, "`20261102` is not a date (write YYYY-MM-DD)"),
 ])
 def test_date_errors(value: Any, message: str) -> None:
@@ -209,24 +209,24 @@ def test_datetime(value: Any, expected: datetime) -> None:
 
 
 @pytest.mark.parametrize(("value", "message"), [
-    ("11/03/2026 09:15", "`11/03/2026 09:15` is not an ISO 8601 datetime (write e.g. "
+    ("11/03/2026 09:15", "`11/03/2026 09:15` is not a date and time (write e.g. "
                          "2026-11-02T10:00:00Z)"),
-    ("yesterday", "`yesterday` is not an ISO 8601 datetime (write e.g. 2026-11-02T10:00:00Z)"),
-    ("2026-13-01T10:00:00Z", "`2026-13-01T10:00:00Z` is not an ISO 8601 datetime (write e.g. "
+    ("yesterday", "`yesterday` is not a date and time (write e.g. 2026-11-02T10:00:00Z)"),
+    ("2026-13-01T10:00:00Z", "`2026-13-01T10:00:00Z` is not a date and time (write e.g. "
                              "2026-11-02T10:00:00Z)"),
-    (1730541600, "`1730541600` is a number, not an ISO 8601 datetime (write e.g. "
+    (1730541600, "`1730541600` is a number, not a date and time (write e.g. "
                  "2026-11-02T10:00:00Z)"),
-    (True, "`true` is a number, not an ISO 8601 datetime (write e.g. 2026-11-02T10:00:00Z)"),
+    (True, "`true` is a number, not a date and time (write e.g. 2026-11-02T10:00:00Z)"),
     (["2026-11-02"], '`["2026-11-02"]` is not a datetime (write e.g. 2026-11-02T10:00:00Z)'),
     ("0001-01-01T00:00:00", "`0001-01-01T00:00:00` is out of range for a datetime"),
     ("9999-12-31T23:59:59-05:00", "`9999-12-31T23:59:59-05:00` is out of range for a datetime"),
     # CPython's fromisoformat accepts these: a stray character before the zone, a NUL
-    ("2026-11-02T10:00:00 Z", "`2026-11-02T10:00:00 Z` is not an ISO 8601 datetime (write e.g. "
+    ("2026-11-02T10:00:00 Z", "`2026-11-02T10:00:00 Z` is not a date and time (write e.g. "
                               "2026-11-02T10:00:00Z)"),
-    ("2026-11-02T10:00x+01:00", "`2026-11-02T10:00x+01:00` is not an ISO 8601 datetime (write "
+    ("2026-11-02T10:00x+01:00", "`2026-11-02T10:00x+01:00` is not a date and time (write "
                                 "e.g. 2026-11-02T10:00:00Z)"),
-    ("2026-11-02T10:00:00Z\x00junk", "`2026-11-02T10:00:00Z\x00junk` is not an ISO 8601 "
-                                     "datetime (write e.g. 2026-11-02T10:00:00Z)"),
+    ("2026-11-02T10:00:00Z\x00junk", "`2026-11-02T10:00:00Z\x00junk` is not a date and "
+                                     "time (write e.g. 2026-11-02T10:00:00Z)"),
 ])
 def test_datetime_errors(value: Any, message: str) -> None:
     assert bad("datetime", value).message == message
@@ -260,11 +260,11 @@ def test_record_errors_name_field_column_and_value() -> None:
     out, errors = c({"NumberOfEmployees": "lots", "clicks": "x", "Other": "ignored"})
     assert present(out) == {}
     assert errors == [
-        RecordError("invalid-value", "`lots` is not an integer", "employees", "NumberOfEmployees",
+        RecordError("invalid-value", "`lots` is not a whole number", "employees", "NumberOfEmployees",
                     "lots"),
-        RecordError("invalid-value", "`x` is not an integer", "clicks", "clicks", "x"),
+        RecordError("invalid-value", "`x` is not a whole number", "clicks", "clicks", "x"),
     ]
-    assert errors[0].to_json() == {"code": "invalid-value", "message": "`lots` is not an integer",
+    assert errors[0].to_json() == {"code": "invalid-value", "message": "`lots` is not a whole number",
                                    "field": "employees", "column": "NumberOfEmployees",
                                    "value": "lots"}
 

@@ -12,6 +12,7 @@ import slaengine
 from slaengine.agreement.describe import (
     describe,
     describe_inline,
+    describe_rule,
     describe_service_level,
     describe_tree,
     list_text,
@@ -43,7 +44,7 @@ def when(data: object) -> object:
     ({"score": "engagement", "gte": 40}, "Engagement score is at least 40"),
     ({"definition": "mql"}, "Is a Marketing-qualified lead"),
     ({"definition": "icp_fit"}, "Is an Ideal customer profile fit"),
-    ({"not": {"definition": "excluded"}}, "Not: is an Excluded contact"),
+    ({"not": {"definition": "excluded"}}, "Is not an Excluded contact"),
     ({"not": {"any": [{"definition": "mql"}]}}, "None of:"),
     # recorded stages by their titles; a value no stage has stays as written
     ({"field": "stage", "in": ["sal", "sql"]},
@@ -102,3 +103,10 @@ def test_a_service_level_applying_to_a_definition_reads_as_a_sentence() -> None:
     text = describe_service_level(SPEC.service_levels["mql_first_touch"], SPEC)
     assert ", for every lead that is a Marketing-qualified lead," in text
     assert "where is" not in text
+
+
+def test_score_rules_read_as_sentences() -> None:
+    """`5 points per pricing page visits` was broken English; a per-value rule multiplies."""
+    rules = {rule.label: describe_rule(rule, SPEC) for rule in SPEC.scores["engagement"].rules}
+    assert rules["Pricing page visits"] == "5 points × pricing page visits, at most 15"
+    assert rules["Requested a demo"] == "30 points when demo requested: yes"

@@ -83,3 +83,42 @@ def test_the_command_shows_headlines_and_never_a_tick_on_too_few() -> None:
                                        "--period", "2026-10"]).stdout
     assert "2026-10 (not complete): 42.9% on 21 leads" in october
     assert "no value" not in next(x for x in october.splitlines() if x.startswith("MQL to SQL"))
+
+
+def test_an_open_figure_says_why_it_can_still_change(tmp_path: Path) -> None:
+    """A month that is over is not 'not complete yet': its leads are still maturing (issue 19)."""
+    def kpis(now: str) -> str:
+        return CliRunner().invoke(cli, ["kpis", "--leads", str(LEADS), "--now", now,
+                                        "--agreement", str(ROOT / "agreement"),
+                                        "--period", "2026-10"]).stdout
+    over = kpis(NOW.isoformat())
+    assert "2026-10 is still maturing (complete 30 Jan 2027): the figure can still change" in over
+    assert "not complete yet" not in over
+    assert "2026-10 is not over yet: the figure can still change" in kpis(
+        "2026-10-20T12:00:00+02:00")
+    result = CliRunner().invoke(cli, ["report", "--leads", str(LEADS), "--month", "2026-10",
+                                      "--agreement", str(ROOT / "agreement"),
+                                      "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in (tmp_path / "report-2026-10.md").read_text().splitlines()
+               if line.startswith("| MQL to SQL conversion"))
+    assert row.endswith("| 2026-10 is still maturing (complete 30 Jan 2027) |")
+
+
+def test_a_total_over_one_month_is_not_judged_against_a_quarterly_target(
+        agreement: slaengine.Agreement) -> None:
+    """The October report marked the pipeline ✗: one month's sum against a quarter's target."""
+    only = agreement.kpis(read_leads(LEADS), now=NOW, period="2026-10")
+    pipeline = only.kpis["marketing_sourced_pipeline"]
+    assert pipeline.kpi.period == "quarter" and pipeline.value
+    head = headline(pipeline, NOW, TZ, parse_period("2026-10", TZ))
+    assert head.met is None and head.value == pipeline.value
+    volume = headline(only.kpis["mql_volume"], NOW, TZ, parse_period("2026-10", TZ))
+    assert volume.met is False  # a monthly target over a month is judged
+    quarter = agreement.kpis(read_leads(LEADS), now=NOW, period="2026-Q3")
+    assert headline(quarter.kpis["marketing_sourced_pipeline"], NOW, TZ,
+                    parse_period("2026-Q3", TZ)).met is not None
+    out = CliRunner().invoke(cli, ["kpis", "--leads", str(LEADS), "--now", NOW.isoformat(),
+                                   "--agreement", str(ROOT / "agreement"),
+                                   "--period", "2026-10"]).stdout
+    assert "Note: the target is per quarter: 2026-10 alone is not judged" in out

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import shutil
 import sys
 from collections.abc import Callable
@@ -645,7 +646,11 @@ def test_kpis_table_and_markdown(capsys: pytest.CaptureFixture[str]) -> None:
     assert "| KPI | Target | Headline period | Value | Met | Leads | Trend |" in markdown
     assert "## MQL to SQL conversion (`mql_to_sql`)" in markdown
     assert "| Lead source | Value | Met | Leads |" in markdown
-    assert "EUR " in markdown and "Calibration" not in markdown
+    assert "Calibration" not in markdown
+    # A currency reads the same way in the target and in the value beside it (issue 19).
+    pipeline = next(line for line in markdown.splitlines()
+                    if line.startswith("| Marketing-sourced pipeline (EUR)"))
+    assert "| at least 1,500,000 EUR |" in pipeline and re.search(r"\| [\d,]+ EUR \|", pipeline)
 
 
 def test_kpis_calibration_shows_the_bands(capsys: pytest.CaptureFixture[str]) -> None:

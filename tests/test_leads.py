@@ -336,10 +336,10 @@ def test_hubspot_export(agreement: slaengine.Agreement) -> None:
     assert "stage" not in by_id["51234001"]
     assert [(row, e.field, e.column, e.value, e.message) for row, _, errs in records
             for e in errs] == [
-        (4, "employee_count", "Number of Employees", "50-100", "`50-100` is not an integer"),
+        (4, "employee_count", "Number of Employees", "50-100", "`50-100` is not a whole number"),
         (6, "created_at", "Create Date", "11/03/2026 09:15",
-         "`11/03/2026 09:15` is not an ISO 8601 datetime (write e.g. 2026-11-02T10:00:00Z)"),
-        (7, "email_clicks", "Marketing emails clicked", "n/a", "`n/a` is not an integer"),
+         "`11/03/2026 09:15` is not a date and time (write e.g. 2026-11-02T10:00:00Z)"),
+        (7, "email_clicks", "Marketing emails clicked", "n/a", "`n/a` is not a whole number"),
     ]
 
 

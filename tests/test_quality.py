@@ -27,7 +27,7 @@ def test_survey_counts_read_missing_unreadable_and_not_allowed() -> None:
         (3, 0, 0, 2)
     assert industry.disallowed.most_common() == [("Software", 2)]
     assert (employees.read, employees.missing, employees.unreadable) == (1, 1, 1)
-    assert employees.problems == {"lots": "`lots` is not an integer"}
+    assert employees.problems == {"lots": "`lots` is not a whole number"}
     assert (survey.records, survey.unreadable_records) == (4, 1)
     assert not survey.fields["campaign"].present and survey.fields["id"].present
     assert [q.field for q in survey.with_problems()] == ["industry", "employee_count"]

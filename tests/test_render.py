@@ -202,7 +202,11 @@ def test_icp_and_definition_pages_state_the_criteria(pages: dict[str, str]) -> N
     assert "- Any of:\n    - All of:\n        - Is an [Ideal customer profile fit](../definitions/icp_fit.md)" in mql
     assert "[Sales-ready lead](../definitions/sales_ready.md)" in mql.replace("\\-", "-")
     # `not` over one test is one line, not repeated underneath
-    assert "Not: is an [Excluded contact](../definitions/excluded.md)\n" in mql
+    assert "Is not an [Excluded contact](../definitions/excluded.md)\n" in mql
+    # A field's type in words first: "boolean" means nothing to a reader who never saw YAML.
+    assert ("| Demo requested (<code>demo\\_requested</code>) | yes or no (<code>boolean</code>) |"
+            in mql)
+    assert "| date and time (<code>datetime</code>) |" in mql
 
 
 def test_scoring_page_has_rules_and_bands_with_conversion(example: Agreement,
@@ -214,6 +218,8 @@ def test_scoring_page_has_rules_and_bands_with_conversion(example: Agreement,
         assert band.expected_conversion is not None
         assert f"<td>{round(band.expected_conversion * 100, 4):g}%</td>" in row
     assert "30 points when demo requested: yes" in plain(pages["agreement/scoring.md"])
+    # The tolerance is a difference of percentages: "5%" read as five per cent of the expectation.
+    assert "by more than 5 percentage points (bands" in plain(pages["agreement/scoring.md"])
 
 
 def test_lifecycle_diagram_lists_every_stage_with_its_owner(example: Agreement,
@@ -231,6 +237,7 @@ def test_lifecycle_diagram_lists_every_stage_with_its_owner(example: Agreement,
     for stage in example.spec.stages:
         assert f'<a id="stage-{stage.id}"></a>' in text
     assert "Became an MQL ( mql_at ) Marketing-qualified lead Sales contacts every MQL" in table
+    assert "- **Customer** (a final stage): Closed won; customer success" in text
 
 
 def test_other_pages(pages: dict[str, str]) -> None:
@@ -239,6 +246,8 @@ def test_other_pages(pages: dict[str, str]) -> None:
     assert "Within: 2 business days on the Amsterdam office hours calendar" in levels
     assert "At risk: once 75% of the allowance has passed" in levels
     assert "Applies to: every Marketing-qualified lead" in levels
+    assert ("when the first of Opportunity created ( opportunity_at ), Closed lost ( lost_at ) "
+            "or Returned to nurture ( recycled_at ) is recorded") in levels
     calendars = plain(pages["agreement/calendars.md"])
     assert "Monday 09:00-12:30 and 13:30-17:30 12:30-13:30 7.5 hours" in calendars
     assert "2026-12-24 Thursday Christmas Eve (short day) short day, open 09:00-13:00" in calendars

@@ -6,6 +6,7 @@ from datetime import date
 from pathlib import Path
 
 import slaengine
+from slaengine.site.meetings import note_heading
 from slaengine.site.renderer import render_site
 from test_meetings import FEEDBACK, agreement
 from test_render import plain
@@ -40,3 +41,9 @@ def test_an_agreement_without_meetings_says_so(tmp_path: Path) -> None:
                         date(2026, 11, 22))
     text = plain(pages["agreement/meetings.md"])
     assert "The agreement does not list its meetings yet" in text
+
+
+def test_note_headings_keep_capitals_people_write() -> None:
+    """The QBR's notes read "Kpis:" on the site (issue 19)."""
+    assert [note_heading(k) for k in ("kpis", "next_30_days", "not_converted", "mql_backlog")] == [
+        "KPIs", "Next 30 days", "Not converted", "MQL backlog"]

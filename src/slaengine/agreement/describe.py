@@ -155,6 +155,8 @@ def describe(node: Condition, spec: AgreementSpec) -> str:
             return "Not all of:"
         if isinstance(inner, NotCondition):
             return "Not:"
+        if isinstance(inner, DefinitionCondition):
+            return f"Is not {with_article(definition_label(spec, inner.definition))}"
         return "Not: " + _lower_first(describe(inner, spec))
     raise TypeError(f"unknown condition {node!r}")
 
@@ -297,6 +299,12 @@ def stage_label(spec: AgreementSpec, stage_id: str) -> str:
     return stage.title if stage is not None and stage.title else humanize(stage_id)
 
 
+def stage_named(spec: AgreementSpec, stage_id: str) -> str:
+    """A stage as a lead reads it beside the CRM value: ``Sales-accepted lead (`sal`)``."""
+    stage = spec.stage(stage_id)
+    return f"{stage.title} (`{stage_id}`)" if stage is not None and stage.title else f"`{stage_id}`"
+
+
 def fields_text(spec: AgreementSpec, names: Iterable[str], conjunction: str = "or") -> str:
     return list_text([f"“{field_label(spec, n)}”" for n in names], conjunction)
 
@@ -342,10 +350,10 @@ def points_text(points: float) -> str:
 
 
 def describe_rule(rule: PointsRule | PerValueRule, spec: AgreementSpec) -> str:
-    """`30 points when demo requested: yes`; `5 points per pricing page visits, at most 15`."""
+    """`30 points when demo requested: yes`; `5 points × pricing page visits, at most 15`."""
     if isinstance(rule, PointsRule):
         return f"{points_text(rule.points)} when {_lower_first(describe_inline(rule.when, spec))}"
-    text = (f"{points_text(rule.points_each)} per "
+    text = (f"{points_text(rule.points_each)} × "
             f"{_lower_first(field_label(spec, rule.field))}")
     if rule.min is not None:
         text += f", at least {value_text(rule.min)}"

@@ -49,7 +49,9 @@ MARKS = {True: "✓", False: "✗", None: "–"}
 # ---------------------------------------------------------------- wording shared by renderers
 
 def number_text(value: float | None, unit: str | None) -> str:
-    """`23.1%`, `EUR 1,250,000`, `16.0 days`, `408`; `no value` for None."""
+    """`23.1%`, `1,250,000 EUR`, `16.0 days`, `408`; `no value` for None.
+
+    The unit follows the number, as in the target beside it (`at least 1,500,000 EUR`)."""
     if value is None:
         return "no value"
     if unit == "%":
@@ -60,9 +62,7 @@ def number_text(value: float | None, unit: str | None) -> str:
         text = f"{value:,.0f}"
     else:
         text = f"{value:,.1f}" if abs(value) >= 10 else f"{value:,.2f}"
-    if unit is None:
-        return text
-    return f"{unit} {text}" if _CURRENCY.fullmatch(unit) else f"{text} {unit}"
+    return text if unit is None else f"{text} {unit}"
 
 
 def basis_text(result: KpiResult) -> str:
@@ -86,6 +86,9 @@ def notes(result: KpiResult, report: KpiReport) -> list[str]:
     kpi = result.kpi
     if not result.period_applied and report.period is not None:
         out.append(f"no cohort: over all leads, not only {report.period.key}")
+    if (result.period_applied and report.period is not None and kpi.period is not None
+            and kpi.period != report.period.kind and kpi.measure in ("count", "sum")):
+        out.append(f"the target is per {kpi.period}: {report.period.key} alone is not judged")
     if result.immature and report.period is None:
         words = kpi.maturity.words() if kpi.maturity else ""
         out.append(f"{plural(result.immature, 'lead')} younger than {words} not counted yet")
@@ -105,6 +108,18 @@ def matures_on(result: KpiResult, period: str, report: KpiReport) -> str:
     end = parse_period(period, tz).end + timedelta(seconds=maturity.seconds)
     local = end.astimezone(tz)
     return f"still maturing (complete {local.day} {local:%b %Y})"
+
+
+def open_text(head: Headline, result: KpiResult, report: KpiReport) -> str:
+    """Why a headline's figure can still change: its period is not over, or its leads are still
+    maturing (`2026-10 is still maturing (complete 30 Jan 2027)`); empty once it cannot."""
+    if head.complete:
+        return ""
+    if head.scope == "all leads":
+        return "some leads are still maturing"
+    if parse_period(head.scope, ZoneInfo(report.timezone)).end > report.now:
+        return f"{head.scope} is not over yet"
+    return f"{head.scope} is {matures_on(result, head.scope, report)}"
 
 
 def period_rows(result: KpiResult, report: KpiReport) -> list[list[str]]:
@@ -193,7 +208,7 @@ def headline_lines(result: KpiResult, report: KpiReport, min_leads: int) -> list
     if report.period is None:
         lines.append(f"All periods together: {value_line(result)}")
     elif not head.complete:
-        lines.append(f"{head.scope} is not complete yet: the figure can still change")
+        lines.append(f"{open_text(head, result, report)}: the figure can still change")
     return lines
 
 

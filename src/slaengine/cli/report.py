@@ -48,6 +48,7 @@ from .kpis import (
     headline_of,
     mark_text,
     number_text,
+    open_text,
     target_text,
 )
 from .kpis import notes as kpi_notes
@@ -155,7 +156,7 @@ def summary(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
         # The month's row of the KPI, judged only on enough leads (as `kpis --period`).
         head = headline_of(result, kpis, DEFAULT_MIN_LEADS)
         note = "; ".join([*kpi_notes(result, kpis),
-                          *([] if head.complete else ["the month is not complete yet"])])
+                          *([] if head.complete else [open_text(head, result, kpis)])])
         rows.append([f"{result.title} (`{result.id}`)", target_text(result.target, result.unit),
                      number_text(head.value, result.unit), mark_text(head),
                      f"{head.measured:,}", note])

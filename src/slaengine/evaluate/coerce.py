@@ -75,7 +75,7 @@ class RecordError:
 
 
 def error_text(error: Mapping[str, Any]) -> str:
-    """`column employee_count: `n/a` is not an integer`: where, then what (the JSON form)."""
+    """`column employee_count: `n/a` is not a whole number`: where, then what (the JSON form)."""
     where = error.get("column") or error.get("field")
     return f"column {where}: {error['message']}" if where else str(error["message"])
 
@@ -126,7 +126,7 @@ _MISSING: Final = object()  # a converter's answer for a blank value: no output,
 
 def _number(value: Any, integer: bool) -> Any:
     """An int, a float, a Decimal (integer text with a fraction or exponent) or _MISSING."""
-    what = "an integer" if integer else "a number"
+    what = "a whole number" if integer else "a number"
     if isinstance(value, bool):
         raise _Invalid(f"`{show(value)}` is a boolean, not {what}")
     if isinstance(value, int | float | Decimal):
@@ -171,7 +171,7 @@ def to_integer(value: Any) -> Any:
     shown = show(value.strip() if isinstance(value, str) else value)
     if not (number.is_finite() and number.adjusted() <= 4300 if isinstance(number, Decimal)
             else math.isfinite(number)):
-        raise _Invalid(f"`{shown}` is out of range for an integer")
+        raise _Invalid(f"`{shown}` is out of range for a whole number")
     if number != int(number):
         raise _Invalid(f"`{shown}` is not a whole number")
     return _in_range(int(number), value)
@@ -249,7 +249,7 @@ def to_date(value: Any) -> Any:
     try:
         datetime.fromisoformat(text)
     except ValueError:
-        raise _Invalid(f"`{show(text)}` is not an ISO 8601 date (write YYYY-MM-DD)") from None
+        raise _Invalid(f"`{show(text)}` is not a date (write YYYY-MM-DD)") from None
     raise _Invalid(f"`{show(text)}` is a datetime; write a date (YYYY-MM-DD)")
 
 
@@ -277,9 +277,9 @@ def to_datetime(value: Any, tz: tzinfo) -> Any:
             if parsed.tzinfo is not None and stray_before_zone(text):
                 raise ValueError(text)
         except ValueError:
-            raise _Invalid(f"`{show(text)}` is not an ISO 8601 datetime {_ISO_HINT}") from None
+            raise _Invalid(f"`{show(text)}` is not a date and time {_ISO_HINT}") from None
     elif isinstance(value, int | float | Decimal):
-        raise _Invalid(f"`{show(value)}` is a number, not an ISO 8601 datetime {_ISO_HINT}")
+        raise _Invalid(f"`{show(value)}` is a number, not a date and time {_ISO_HINT}")
     else:
         raise _Invalid(f"`{show(value)}` is not a datetime {_ISO_HINT}")
     try:

@@ -9,7 +9,7 @@ from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..agreement.describe import definition_label
+from ..agreement.describe import definition_label, stage_named
 from ..agreement.loader import LoadedAgreement
 from ..agreement.models import AgreementSpec
 from ..agreement.models.sections import PerValueRule
@@ -58,6 +58,7 @@ class Lifecycle:
         self.plans: dict[str, _StagePlan] = {}
         self._unknown: dict[str, tuple[Violation, ...]] = {}
         stages = spec.stages
+        self.stage_names = {stage.id: stage_named(spec, stage.id) for stage in stages}
         for i, stage in enumerate(stages):
             # A later stage counts as "already qualified for" only through a requirement that
             # is new: not one this stage or an earlier one already requires.
@@ -110,19 +111,22 @@ class Lifecycle:
         found: list[Violation] = []
         if plan.requires is not None and not verdicts[plan.requires]:
             found.append(Violation("stage-requirement-unmet",
-                                   f"recorded as `{stage}` but does not meet {plan.requires_label}",
+                                   f"recorded as {self.stage_names[stage]} but does not meet the "
+                                   f"definition of {plan.requires_label}",
                                    stage))
         for later, requirement in plan.ahead:
             if verdicts[requirement]:
                 found.append(Violation(
                     "handoff-pending",
-                    f"qualifies for `{later}` but is still recorded as `{stage}`", stage))
+                    f"qualifies for {self.stage_names[later]} but is still recorded as "
+                    f"{self.stage_names[stage]}", stage))
                 break
         if plan.needs_disposition:
             code = values.get(self.disposition_field or "")
             if code is None:
                 found.append(Violation("missing-disposition",
-                                       f"`{stage}` needs a disposition code, but none is recorded",
+                                       f"{self.stage_names[stage]} needs a disposition code, "
+                                       "but none is recorded",
                                        stage))
             elif code not in self.spec.dispositions:
                 found.append(Violation("unknown-disposition",

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..agreement.describe import definition_label
+from ..agreement.describe import definition_label, stage_named
 from ..agreement.models import AgreementSpec
 
 
@@ -46,6 +46,8 @@ class Recycling:
         self.rules = tuple((index[name], name, rule.returns_to, rule.title)
                            for name, rule in spec.recycle.items())
         self.routes = {code: (d.returns_to, d.title) for code, d in spec.dispositions.items()}
+        targets = {rule[2] for rule in self.rules} | {to for to, _ in self.routes.values()}
+        self.stage_names = {to: stage_named(spec, to) for to in targets}
         guarantee = spec.lead_guarantee
         self.handoff = guarantee.handoff if guarantee else None
         self.requires = guarantee.requires if guarantee else None
@@ -63,10 +65,12 @@ class Recycling:
         route = self.routes.get(code) if code is not None else None
         if route is not None and route[0] != stage:
             return Recycle(route[0], "disposition", str(code),
-                           f"disposition `{code}` ({route[1]}) returns the lead to `{route[0]}`")
+                           f"disposition `{code}` ({route[1]}) returns the lead to "
+                           f"{self.stage_names[route[0]]}")
         for i, name, to, title in self.rules:
             if extras[i] and to != stage:
-                return Recycle(to, "rule", name, f"{title}: return the lead to `{to}`")
+                return Recycle(to, "rule", name,
+                              f"{title}: return the lead to {self.stage_names[to]}")
         return None
 
     def credit(self, values: Mapping[str, Any], verdicts: Mapping[str, bool]) -> Credit | None:

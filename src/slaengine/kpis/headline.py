@@ -73,7 +73,10 @@ def headline(result: KpiResult, now: datetime, tz: tzinfo, selected: PeriodRange
             (0, 0) if kpi.measure in _TOTALS else (None, 0))
         too_few = statistic and measured < min_leads
         complete = selected.end.timestamp() + maturity <= now.timestamp()
-        return Headline(selected.key, value, None if too_few else meets(value, kpi.target),
+        # A total over a month is not judged against a quarter's target: it is only part of it.
+        part = not statistic and selected.kind != kpi.period
+        return Headline(selected.key, value,
+                        None if too_few or part else meets(value, kpi.target),
                         measured, too_few, complete, None)
     periods = Periods(kpi.period, tz)
     key = _previous(periods.key(now.timestamp() - maturity), periods, tz)

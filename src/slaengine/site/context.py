@@ -156,7 +156,7 @@ def linked_description(node: Condition, spec: AgreementSpec, depth: int) -> Md:
 def criteria(root: Condition, spec: AgreementSpec, depth: int = 0) -> Md:
     """A condition tree as a nested Markdown list, in `describe`'s words.
 
-    `not` over a single test is one line (`Not: is an Excluded contact`); its child is not
+    `not` over a single test is one line (`Is not an Excluded contact`); its child is not
     repeated underneath as `describe_tree` does for `explain`, where each line shows a value.
     """
     lines: list[str] = []

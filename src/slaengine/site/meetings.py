@@ -13,6 +13,16 @@ from .markdown import ident
 
 Page = dict[str, Any]
 
+# Words a notes key may hold that people write in capitals (`kpis` → `KPIs`).
+_CAPITALS = {w.lower(): w for w in ("KPI", "KPIs", "MQL", "MQLs", "SAL", "SALs", "SQL", "SQLs",
+                                    "SLA", "SLAs", "ICP", "QBR")}
+
+
+def note_heading(key: str) -> str:
+    """A notes key as a heading: `next_30_days` → `Next 30 days`, `kpis` → `KPIs`."""
+    words = [_CAPITALS.get(w, w) for w in key.split("_") if w]
+    return " ".join(words)[:1].upper() + " ".join(words)[1:]
+
 
 def action_counts(site: Site) -> dict[str, int]:
     """`{"overdue", "open", "done"}` as of the site's date."""
@@ -39,7 +49,7 @@ def meetings_page(site: Site) -> Page:
             "agenda": meeting.agenda, "description": meeting.description,
             "last": last.date.isoformat() if last else "never",
             "attendees": ", ".join(last.attendees) if last and last.attendees else "—",
-            "notes": [{"question": key.replace("_", " ").capitalize(), "text": text}
+            "notes": [{"question": note_heading(key), "text": text}
                       for key, text in last.notes.items() if text] if last else [],
             "missed": period_label(gap[0], meeting.every) if gap else None,
         })

@@ -165,12 +165,30 @@ def definition(site: Site, name: str) -> Page:
         "title": definition_label(spec, name), "id": code(name),
         "a_title": with_article(definition_label(spec, name)), "description": found.description,
         "criteria": criteria(found.when, spec, depth=1),
-        "fields": [{"field": field_ref(spec, f), "type": spec.fields[f].type
+        "fields": [{"field": field_ref(spec, f), "type": type_ref(spec.fields[f].type)
                     if f in spec.fields else "unknown"} for f in refs.fields],
         "uses": uses,
         "used_by": [link(label, relative(href, 1)) for label, href in site.used_by[name]],
         "home": link("the agreement", "../index.md"),
     }
+
+
+# A field's type in words, for a reader who has never seen YAML.
+_TYPE_WORDS = {"string": "text", "integer": "whole number", "number": "number",
+               "boolean": "yes or no", "date": "date", "datetime": "date and time",
+               "list": "list of values"}
+
+
+def type_ref(field_type: str) -> Md:
+    """`yes or no (boolean)`: the type in words, then as `fields.yaml` writes it."""
+    return Md(f"{escape(_TYPE_WORDS.get(field_type, field_type))} ({code(field_type)})")
+
+
+def _either(items: list[Md]) -> Md:
+    """`A`, `A or B`, `A, B or C`: the way a sentence lists alternatives."""
+    if len(items) < 3:
+        return join(items, " or ")
+    return Md(f"{join(items[:-1])} or {items[-1]}")
 
 
 def _calibration(calibration: Calibration, spec: AgreementSpec) -> Md:
@@ -181,8 +199,8 @@ def _calibration(calibration: Calibration, spec: AgreementSpec) -> Md:
     return text_with_code(
         "Calibration: a band is flagged when the share of its leads where "
         f"{mid_sentence(describe_inline(calibration.converted, spec))} differs from its expected "
-        f"conversion by more than {percent_text(calibration.tolerance)} (bands of at least "
-        f"{calibration.min_leads:,} leads{counted}).")
+        f"conversion by more than {calibration.tolerance * 100:g} percentage points (bands of at "
+        f"least {calibration.min_leads:,} leads{counted}).")
 
 
 def scoring(site: Site) -> Page:
@@ -248,7 +266,7 @@ def service_levels(site: Site) -> Page:
             "title": level.title, "description": level.description,
             "owner": party_label(spec, level.owner), "within": _allowance(site, level),
             "start": field_ref(spec, level.start),
-            "stop": join([field_ref(spec, f) for f in level.stop], " or "),
+            "stop": _either([field_ref(spec, f) for f in level.stop]),
             "several_stops": len(level.stop) > 1,
             "warn_at": percent_text(level.warn_at) if level.warn_at is not None else None,
             "applies": text_with_code(leads_where(level.applies_when, spec))

@@ -362,21 +362,25 @@ class RecordBuilder:
 
     def violations(self, row: Mapping[str, Any], stage: str | None) -> list[Violation]:
         found: list[Violation] = []
-        plans = self.engine.lifecycle.plans
+        lifecycle = self.engine.lifecycle
+        plans, named = lifecycle.plans, lifecycle.stage_names
         codes = list(row["violations"])
         for code in codes:
             if code == "unknown-stage":
                 found.append(Violation(code, f"recorded stage `{stage}` is not a stage of the "
                                              "agreement", stage))
             elif code == "stage-requirement-unmet" and stage is not None:
-                found.append(Violation(code, f"recorded as `{stage}` but does not meet "
+                found.append(Violation(code, f"recorded as {named[stage]} but does not meet "
+                                             "the definition of "
                                              f"{plans[stage].requires_label}", stage))
             elif code == "handoff-pending":
-                found.append(Violation(code, f"qualifies for `{row['handoff_to']}` but is "
-                                             f"still recorded as `{stage}`", stage))
+                found.append(Violation(code, "qualifies for "
+                                             f"{named[row['handoff_to']]} but is "
+                                             f"still recorded as {named[str(stage)]}",
+                                       stage))
             elif code == "missing-disposition":
-                found.append(Violation(code, f"`{stage}` needs a disposition code, but none is "
-                                             "recorded", stage))
+                found.append(Violation(code, f"{named[str(stage)]} needs a disposition code, but "
+                                             "none is recorded", stage))
             elif code == "unknown-disposition":
                 value = row[f"_value_{self.engine.lifecycle.disposition_field}"]
                 found.append(Violation(code, f"disposition `{value}` is not one of the "
@@ -401,9 +405,11 @@ class RecordBuilder:
         reason, source = row["recycle_reason"], row["recycle_source"]
         if reason == "disposition":
             title = self.engine.recycling.routes[source][1]
-            message = f"disposition `{source}` ({title}) returns the lead to `{to}`"
+            message = (f"disposition `{source}` ({title}) returns the lead to "
+                       f"{self.engine.recycling.stage_names[to]}")
         else:
-            message = f"{self.engine.spec.recycle[source].title}: return the lead to `{to}`"
+            message = (f"{self.engine.spec.recycle[source].title}: return the lead to "
+                       f"{self.engine.recycling.stage_names[to]}")
         return Recycle(to, reason, source, message).to_json()
 
     def credit(self, row: Mapping[str, Any]) -> dict[str, Any] | None:
