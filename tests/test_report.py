@@ -112,13 +112,18 @@ def test_open_leads_by_stage_and_owner(markdown: str, decisions: list[Decision],
     open_stages = {s.id for s in agreement.spec.stages if not s.terminal}
     expected = Counter((d.stage, d.owner) for d in decisions if d.stage in open_stages)
     rows = table(markdown, "| Stage | Owner | Leads |")
-    assert {(stage, owner): int(n) for stage, owner, n in rows} == dict(expected)
+    spec = agreement.spec
+    # Stages and owners by their titles, the stage's id beside its title.
+    assert {(stage, owner): int(n) for stage, owner, n in rows} == {
+        (f"{spec.stage(s).title} (`{s}`)", spec.parties[o].title): n  # type: ignore[union-attr,index]
+        for (s, o), n in expected.items()}
     unknown = sum(1 for d in decisions
                   if d.stage is not None and agreement.spec.stage(d.stage) is None)
     assert f"{unknown} leads in a stage the agreement does not have" in markdown
 
 
-def test_clocks_due_in_the_next_30_days(markdown: str, decisions: list[Decision]) -> None:
+def test_clocks_due_in_the_next_30_days(markdown: str, decisions: list[Decision],
+                                        agreement: slaengine.Agreement) -> None:
     horizon = NOW_AT + timedelta(days=30)
     due = [(d.id, name, clock) for d in decisions
            for name, clock in d.service_levels.items()
@@ -134,7 +139,8 @@ def test_clocks_due_in_the_next_30_days(markdown: str, decisions: list[Decision]
     assert sum(int(r[4]) for r in rows) == len(due) > 0
     soonest = sorted(due, key=lambda e: e[2].due_at)[:10]  # type: ignore[arg-type,return-value]
     listed = table(markdown, "| Lead | Service level | Status | Due |")
-    assert [(r[0], r[1]) for r in listed] == [(i, n) for i, n, _ in soonest]
+    titles = {n: sl.title for n, sl in agreement.spec.service_levels.items()}
+    assert [(r[0], r[1]) for r in listed] == [(i, titles[n]) for i, n, _ in soonest]
 
 
 def test_conversions_and_kpis_match_the_library(

@@ -283,6 +283,14 @@ def not_converted(report: MonthlyReport, figures: dict[str, Figure]) -> Section:
     return section
 
 
+def _known(report: MonthlyReport, value: str | None) -> str:
+    """A recorded stage or owner by its title when the agreement has it; else as the lead file
+    has it (lead data, so escaped)."""
+    if value is None:
+        return "—"
+    return report.names[value] if value in report.names else lead(value)
+
+
 def next_days(report: MonthlyReport) -> Section:
     tz = ZoneInfo(report.timezone)
     horizon = local_text(report.horizon, tz)
@@ -291,7 +299,8 @@ def next_days(report: MonthlyReport) -> Section:
         Text(f"{plural(open_total, 'open lead')} by recorded stage and owner (stages that are "
              "not terminal), as recorded in the lead file:"),
         Table(["Stage", "Owner", "Leads"],
-              [[lead_code(stage), lead(owner), f"{n:,}"]
+              [[f"{report.names.get(stage, stage)} (`{stage}`)", report.names.get(owner, owner),
+                f"{n:,}"]
                for (stage, owner), n in report.open_leads.items()], right=[2])])
     odd = [f"{plural(report.unknown_stage, 'lead')} in a stage the agreement does not have"
            ] if report.unknown_stage else []
@@ -311,8 +320,8 @@ def next_days(report: MonthlyReport) -> Section:
     if report.soonest:
         section.blocks.append(Table(
             ["Lead", "Service level", "Status", "Due", "Stage", "Owner"],
-            [[lead_code(d.id), f"`{d.level}`", d.status.replace("_", " "),
-              local_text(d.due_at, tz), lead(d.stage or "—"), lead(d.owner or "—")]
+            [[lead_code(d.id), report.level_titles[d.level][0], d.status.replace("_", " "),
+              local_text(d.due_at, tz), _known(report, d.stage), _known(report, d.owner)]
              for d in report.soonest],
             caption=f"The {len(report.soonest)} soonest due"))
     return section

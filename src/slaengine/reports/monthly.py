@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Final
 
-from ..agreement.describe import definition_label, short_label, stage_label
+from ..agreement.describe import definition_label, party_label, short_label, stage_label
 from ..evaluate.leads import RawRecord
 from ..kpis import MISSING_GROUP, KpiReport, PeriodRange, ScoreCalibration, compute_kpis, group_text
 from ..kpis.periods import Periods
@@ -149,7 +149,8 @@ class MonthlyReport:
     soonest: tuple[DueClock, ...]
     horizon: datetime
     disposition_titles: dict[str, str]  # code -> title, the agreement's codes
-    level_titles: dict[str, tuple[str, str]]  # service level -> (title, owner)
+    level_titles: dict[str, tuple[str, str]]  # service level -> (title, owner's title)
+    names: dict[str, str]  # stage and party ids -> their titles, for the tables
 
     @property
     def empty(self) -> bool:
@@ -378,7 +379,10 @@ class MonthlyBuilder:
             soonest=tuple(self.soonest.best()),
             horizon=datetime.fromtimestamp(self.horizon, UTC),
             disposition_titles={code: d.title for code, d in spec.dispositions.items()},
-            level_titles={n: (sl.title, sl.owner) for n, sl in spec.service_levels.items()})
+            level_titles={n: (sl.title, party_label(spec, sl.owner))
+                          for n, sl in spec.service_levels.items()},
+            names={**{s.id: stage_label(spec, s.id) for s in spec.stages},
+                   **{p: party_label(spec, p) for p in spec.parties}})
 
 
 def _by_name(table: Mapping[str, Any]) -> dict[str, Any]:
