@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -56,3 +57,18 @@ def drop_signed_reviews(agreement: Path) -> None:
     for review in (agreement / "reviews").glob("*.yaml"):
         if "signature:" in review.read_text():
             review.unlink()
+
+
+def threshold_change_repo(tmp_path: Path) -> Path:
+    """A git repository with the example agreement committed, then the MQL threshold raised
+    and committed: `diff HEAD~1` has one change to word."""
+    root = tmp_path / "repo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "agreement", root / "agreement")
+    git(tmp_path, "init", "-q", "-b", "main", str(root))
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "The example agreement")
+    path = root / "agreement" / "definitions.yaml"
+    path.write_text(path.read_text().replace("{score: engagement, gte: 40}",
+                                             "{score: engagement, gte: 50}"))
+    git(root, "commit", "-qam", "Raise the MQL threshold")
+    return root

@@ -44,7 +44,7 @@ from strategies import (
     set_path,
     write_files,
 )
-from support import git, run_in
+from support import git, run_in, threshold_change_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
@@ -355,16 +355,7 @@ def test_any_rewritten_condition_tree_is_reported_in_place(data: Data,
 def repo(tmp_path: Path) -> Iterator[Path]:
     """A git repository with the example agreement committed, then the MQL threshold raised
     and committed."""
-    root = tmp_path / "repo"
-    shutil.copytree(EXAMPLE, root / "agreement")
-    git(tmp_path, "init", "-q", "-b", "main", str(root))
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "The example agreement")
-    path = root / "agreement" / "definitions.yaml"
-    path.write_text(path.read_text().replace("{score: engagement, gte: 40}",
-                                             "{score: engagement, gte: 50}"))
-    git(root, "commit", "-qam", "Raise the MQL threshold")
-    yield root
+    yield threshold_change_repo(tmp_path)
 
 
 def test_diff_between_two_commits(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

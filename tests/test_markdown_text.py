@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from hypothesis import strategies as st
 
 from slaengine.agreement.markdown_text import Md, lead_code, lead_message, lead_text
 from slaengine.cli import cli
-from support import git, run_in
+from support import run_in, threshold_change_repo
 
 ROOT = Path(__file__).resolve().parents[1]
 AGREEMENT = ROOT / "agreement"
@@ -221,15 +220,7 @@ def test_monthly_report_shows_hostile_lead_data_as_text(hostile: Path, tmp_path:
 
 def test_diff_comment_shows_hostile_example_ids_as_text(
         hostile: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    root = tmp_path / "repo"
-    shutil.copytree(AGREEMENT, root / "agreement")
-    git(tmp_path, "init", "-q", "-b", "main", str(root))
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "The example agreement")
-    path = root / "agreement" / "definitions.yaml"
-    path.write_text(path.read_text().replace("{score: engagement, gte: 40}",
-                                             "{score: engagement, gte: 50}"))
-    git(root, "commit", "-qam", "Raise the MQL threshold")
+    root = threshold_change_repo(tmp_path)
     code, result = run_in(["diff", "HEAD~1", "--format", "markdown", "--leads", str(hostile),
                            "--now", NOW], root, monkeypatch)
     assert code == 0, result.output
