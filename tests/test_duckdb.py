@@ -551,6 +551,12 @@ def assert_rows_match(engine: Engine, compiled: CompiledSql, rows: list[dict[str
     clock_names = list(engine.spec.service_levels)
     for row, lead in zip(rows, leads, strict=True):
         decision = engine.evaluate(lead, now)
+        if any(e.code == "score-not-a-number" for e in decision.errors):
+            # The record gives no decision; the printed SQL shows the score as it is, not a
+            # number (the DuckDB engine then asks the Python engine for the record).
+            assert any(not math.isfinite(float(row[f"score_{name}"]))
+                       for name in engine.spec.scores)
+            continue
         for name, verdict in decision.verdicts.items():
             assert row[f"def_{name}"] is verdict, name
         for name, value in decision.score_values.items():
@@ -591,4 +597,30 @@ def test_random_agreements_on_duckdb(data: st.DataObject) -> None:
     compiled, rows = result
     event("with clocks" if compiled.tables else "without calendar clocks")
     event("inline lookups" if inline else "joined lookups")
+    assert_rows_match(engine, compiled, rows, leads, now)
+
+
+def test_a_score_past_the_float_range_gives_no_decision_and_shows_in_sql() -> None:
+    """Found by `test_random_agreements_on_duckdb`: a score whose total overflows is the
+    record's error in Python (no stage, no verdicts), and not a number in the printed SQL."""
+    agreement = {
+        "agreement": "Overflow", "version": "1.0.0", "timezone": "Europe/Amsterdam",
+        "parties": {"marketing": {"lead": {"name": "Dana"}}, "sales": {"lead": {"name": "Raj"}}},
+        "fields": {"id": {"type": "string", "key": True}, "visits": {"type": "number"},
+                   "stage": {"type": "string"}},
+        "stages": [{"id": "lead", "owner": "marketing"}],
+        "scores": {"heat": {"rules": [{"field": "visits", "points_each": 1e300}]}},
+        "definitions": {"hot": {"when": {"score": "heat", "gte": 10}}},
+    }
+    engine = engine_for(agreement)
+    now = dt.datetime(2026, 11, 20, 9, tzinfo=dt.UTC)
+    leads = [{"id": "a", "visits": 1e10, "stage": "lead"}, {"id": "b", "visits": 2, "stage": "lead"}]
+    decision = engine.evaluate(leads[0], now)
+    assert [e.code for e in decision.errors] == ["score-not-a-number"]
+    assert decision.stage is None and not decision.verdicts
+    result = run_sql(engine, leads, now)
+    assert result is not None
+    compiled, rows = result
+    assert math.isinf(rows[0]["score_heat"]) and rows[0]["stage"] == "lead"
+    assert rows[1]["score_heat"] == 2e300 and rows[1]["def_hot"] is True
     assert_rows_match(engine, compiled, rows, leads, now)
