@@ -184,7 +184,8 @@ def measure_impact(before: Agreement, after: Agreement, leads: LeadSource,
         level = after.spec.service_levels.get(name) or before.spec.service_levels[name]
         impact.service_levels[name] = Transitions(level.title)
     pairs: Iterator[tuple[Decision, Decision]] = zip(
-        before.evaluate_many(leads(), now), after.evaluate_many(leads(), now), strict=True)
+        before.engine.evaluate_many(leads(), now, in_full=True),
+        after.engine.evaluate_many(leads(), now, in_full=True), strict=True)
     for old, new in pairs:
         impact.leads += 1
         if not (old.evaluated and new.evaluated):

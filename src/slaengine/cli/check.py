@@ -382,7 +382,7 @@ def numbered(engine: Engine, records: Iterator[RawRecord],
             rows[0] = record.row
             yield record
 
-    for decision in engine.evaluate_many(rows_seen(), now):
+    for decision in engine.evaluate_many(rows_seen(), now, in_full=True):
         yield rows[0], decision
 
 

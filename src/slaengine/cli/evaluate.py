@@ -302,7 +302,7 @@ def _evaluate_in_parallel(engine: Engine, leads_path: str, now: datetime, jobs: 
 
 def _explained(engine: Engine, records: Iterator[RawRecord],
                now: datetime) -> Iterator[dict[str, Any]]:
-    for decision in engine.evaluate_many(records, now):
+    for decision in engine.evaluate_many(records, now, in_full=True):
         rec = decision.to_json()
         if decision.evaluated:
             rec["explanations"] = {name: decision.explanation(name).to_json()

@@ -32,7 +32,9 @@ from ..agreement.models.conditions import (
     ScoreCondition,
 )
 from ..agreement.models.sections import Band, PerValueRule, PointsRule
-from .literals import INT64_MAX, Prepared, local_today, prepare, widen_score
+from .early import EarlyVerdicts
+from .early import namespace as early_names
+from .literals import INT64_MAX, Prepared, local_today, plain_text_test, prepare, widen_score
 
 # `{v}` is the field's local variable, `{x}` the prepared value, `{lo}`/`{hi}` a pair's ends.
 _FIELD_TEMPLATES: dict[str, str] = {
@@ -52,6 +54,12 @@ _FIELD_TEMPLATES: dict[str, str] = {
     "within": "({v} is not None and {lo} <= {v} <= {hi})",
     "older_than": "({v} is not None and {v} < {lo})",
 }
+# `matches` with a pattern that is plain text (see `plain_text_test`): `{x}` the texts.
+_PLAIN_TEXT_TEMPLATES: dict[str, str] = {
+    "equals": "({v} in {x})", "startswith": "({v} is not None and {v}.startswith({x}))",
+    "endswith": "({v} is not None and {v}.endswith({x}))",
+    "contains": "({v} is not None and {x} in {v})",
+}
 _SCORE_TEMPLATES: dict[str, str] = {
     "eq": "({v} == {x})", "ne": "({v} != {x})", "gt": "({v} > {x})", "gte": "({v} >= {x})",
     "lt": "({v} < {x})", "lte": "({v} <= {x})", "in": "({v} in {x})",
@@ -61,6 +69,7 @@ _SCORE_TEMPLATES: dict[str, str] = {
 Results = tuple[dict[str, bool], dict[str, int | float], dict[str, str | None],
                 tuple[bool, ...]]
 Bound = Callable[[Mapping[str, Any]], Results]
+Early = Callable[[Any], dict[str, bool] | None]
 
 # Conditions compiled only into an engine built for KPIs (`compile_agreement(..., kpis=True)`),
 # so plain evaluation never pays for them: extra section -> (agreement section, path from the
@@ -137,6 +146,10 @@ class CompiledAgreement:
     run: Callable[[Mapping[str, Any], datetime], Results]
     """Definitions, scores and bands of one coerced lead as of `now` (aware, UTC)."""
 
+    bind_early: Callable[[datetime], Early] | None = None
+    """With `columns` given to `compile_agreement`: the verdicts of one raw lead as of `now`,
+    or None when it needs the full path (see `early.py`)."""
+
     def location_of_line(self, line: int) -> Location | None:
         """The agreement location behind a line of generated code."""
         return self.locations.get(line)
@@ -144,8 +157,9 @@ class CompiledAgreement:
 
 class _Compiler:
     def __init__(self, spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement | None,
-                 kpis: bool = False):
+                 kpis: bool = False, columns: Mapping[str, str] | None = None):
         self.spec, self.tz, self.loaded, self.kpis = spec, tz, loaded, kpis
+        self.columns = columns
         self.out = _Emitter()
         self.fields_used: set[str] = set()
 
@@ -183,6 +197,11 @@ class _Compiler:
             high = "today" if field_type == "date" else "now"
             return _FIELD_TEMPLATES[prepared.op].format(v=var, lo=low, hi=high)
         if prepared.op == "matches":
+            plain = plain_text_test(prepared.value.pattern) if field_type == "string" else None
+            if plain is not None:
+                test, texts = plain
+                return _PLAIN_TEXT_TEMPLATES[test].format(v=var, x=self.out.literal(
+                    texts if test != "contains" else texts[0]))
             search = self.out.literal(_memoised(prepared.value.search))
             return _FIELD_TEMPLATES["matches"].format(v=var, x=search)
         return self.render(_FIELD_TEMPLATES[prepared.op], var, prepared)
@@ -289,6 +308,16 @@ class _Compiler:
             visit(("definition", name))
         return done
 
+    def windows(self) -> list[str]:
+        """The lines of `bind(now)` that work out the time windows once per `now`."""
+        out, lines = self.out, []
+        if any(kind == "date" for kind, _ in out.windows):
+            lines.append("    today = _local_today(now, _tz)")
+        for (kind, delta), var in out.windows.items():
+            base = "today" if kind == "date" else "now"
+            lines.append(f"    {var} = {base} - {out.literal(delta)}")
+        return lines
+
     def compile(self) -> tuple[str, dict[int, Location], dict[str, Any]]:
         body: list[tuple[str, Location | None]] = []
         for kind, name in self.order():
@@ -312,12 +341,12 @@ class _Compiler:
         # `bind(now)` works out the time windows once; a batch shares one `now`, so the
         # per-lead function only reads fields and compares.
         out = self.out
+        early = (EarlyVerdicts(self, self.columns, out.constants).lines()
+                 if self.columns is not None else [])
         out.emit("def bind(now):")
-        if any(kind == "date" for kind, _ in out.windows):
-            out.emit("    today = _local_today(now, _tz)")
-        for (kind, delta), var in out.windows.items():
-            base = "today" if kind == "date" else "now"
-            out.emit(f"    {var} = {base} - {out.literal(delta)}")
+        windows = self.windows()
+        for line in windows:
+            out.emit(line)
         out.emit("    def evaluate(r):")
         out.emit("        get = r.get")
         for name in sorted(self.fields_used):
@@ -340,20 +369,27 @@ class _Compiler:
         out.emit("        bound = bind(now)")
         out.emit("        _slot[0] = (now, bound)")
         out.emit("    return bound(r)")
+        if early:
+            out.emit("def bind_early(now):")
+            for line in [*windows, *early]:
+                out.emit(line)
         return "\n".join(out.lines) + "\n", out.locations, out.constants
 
 
 def compile_agreement(spec: AgreementSpec, tz: tzinfo, loaded: LoadedAgreement | None = None,
-                      name: str = "agreement", *, kpis: bool = False) -> CompiledAgreement:
+                      name: str = "agreement", *, kpis: bool = False,
+                      columns: Mapping[str, str] | None = None) -> CompiledAgreement:
     """Generate, compile and return the evaluator of one validated agreement; with `kpis`,
-    the KPIs' and calibrations' conditions are extra results too (see `KPI_EXTRAS`)."""
-    compiler = _Compiler(spec, tz, loaded, kpis)
+    the KPIs' and calibrations' conditions are extra results too (see `KPI_EXTRAS`); with
+    `columns` (field -> column read), also `bind_early`, the verdicts of a raw lead."""
+    compiler = _Compiler(spec, tz, loaded, kpis, columns)
     source, locations, constants = compiler.compile()
     filename = f"<slaengine {name}>"
     namespace: dict[str, Any] = {"_tz": tz, "_local_today": local_today, "_widen": widen_score,
-                                 **constants}
+                                 **early_names(tz), **constants}
     exec(compile(source, filename, "exec"), namespace)
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
     return CompiledAgreement(tuple(spec.definitions), tuple(spec.scores),
                              tuple(compiler.extra_paths()), namespace["bind"],
-                             source, filename, locations, namespace["run"])
+                             source, filename, locations, namespace["run"],
+                             namespace.get("bind_early"))

@@ -12,7 +12,7 @@ from .coerce import RecordError
 from .recycling import Credit, Recycle
 from .violations import Violation
 
-__all__ = ["Decision", "DefinitionVerdict", "ScoreResult", "Violation", "record"]
+__all__ = ["Decision", "DefinitionVerdict", "Parts", "ScoreResult", "Violation", "record"]
 
 if TYPE_CHECKING:
     from .explain import ConditionResult
@@ -38,6 +38,7 @@ class Engine(Protocol):
     @property
     def clocks(self) -> Clocks: ...
     def explain(self, decision: Decision, definition: str) -> ConditionResult: ...
+    def complete(self, lead: Mapping[str, Any], now: datetime) -> Parts: ...
 
 
 class DefinitionVerdict(NamedTuple):
@@ -53,6 +54,9 @@ class DefinitionVerdict(NamedTuple):
 
     def __bool__(self) -> bool:
         return self.matched
+
+
+_new = tuple.__new__
 
 
 class ScoreResult(NamedTuple):
@@ -93,8 +97,9 @@ def record(engine: Engine, key: Any, verdicts: Mapping[str, bool],
     return rec
 
 
-class Decision(NamedTuple):
-    """The verdicts on one lead, with the agreement version and digest that produced them."""
+class Parts(NamedTuple):
+    """Everything the full path works out for a lead: the coerced values and their errors,
+    verdicts, scores and bands, stage and owner, clocks, recycling and credit."""
 
     id: Any
     stage: str | None
@@ -108,9 +113,85 @@ class Decision(NamedTuple):
     recycle: Recycle | None
     credit: Credit | None
     values: Mapping[str, Any]
-    now: datetime
-    engine: Engine
     warnings: tuple[RecordError, ...] = ()  # read and used, but suspect (value-not-allowed)
+
+
+class Decision:
+    """The verdicts on one lead, with the agreement version and digest that produced them.
+
+    The verdicts are worked out when the decision is made; the rest (values, scores, stage,
+    clocks, ...) the first time any of it is read, from a copy of the lead taken then, so
+    changing the lead afterwards changes nothing here. Immutable and safe to share between
+    threads (two threads reading at once may both work the rest out; the answers are equal).
+    """
+
+    __slots__ = ("_lead", "_parts", "engine", "now", "verdicts")
+
+    def __init__(self, engine: Engine, now: datetime, verdicts: Mapping[str, bool],
+                 lead: Mapping[str, Any] | None = None, parts: Parts | None = None):
+        self.engine = engine
+        self.now = now
+        self.verdicts = verdicts
+        self._lead = lead
+        self._parts = parts
+
+    @property
+    def _all(self) -> Parts:
+        parts = self._parts
+        if parts is None:
+            assert self._lead is not None
+            parts = self._parts = self.engine.complete(self._lead, self.now)
+        return parts
+
+    @property
+    def id(self) -> Any:
+        """The lead's key field value (None when the agreement has no key field)."""
+        return self._all.id
+
+    @property
+    def stage(self) -> str | None:
+        return self._all.stage
+
+    @property
+    def owner(self) -> str | None:
+        return self._all.owner
+
+    @property
+    def violations(self) -> tuple[Violation, ...]:
+        return self._all.violations
+
+    @property
+    def errors(self) -> tuple[RecordError, ...]:
+        return self._all.errors
+
+    @property
+    def warnings(self) -> tuple[RecordError, ...]:
+        return self._all.warnings
+
+    @property
+    def score_values(self) -> Mapping[str, int | float]:
+        return self._all.score_values
+
+    @property
+    def band_values(self) -> Mapping[str, str | None]:
+        return self._all.band_values
+
+    @property
+    def readings(self) -> tuple[Reading, ...]:
+        return self._all.readings
+
+    @property
+    def recycle(self) -> Recycle | None:
+        return self._all.recycle
+
+    @property
+    def credit(self) -> Credit | None:
+        return self._all.credit
+
+    @property
+    def values(self) -> Mapping[str, Any]:
+        """The lead's values as the agreement's fields read them (coerced)."""
+        return self._all.values
 
     @property
     def version(self) -> str:
@@ -127,12 +208,18 @@ class Decision(NamedTuple):
 
     @property
     def definitions(self) -> dict[str, DefinitionVerdict]:
-        return {n: DefinitionVerdict(n, v, self) for n, v in self.verdicts.items()}
+        # A loop, not a comprehension (a function call of its own before Python 3.12), and
+        # tuple.__new__, which the named tuple's constructor calls, at half the cost.
+        found = {}
+        for name, matched in self.verdicts.items():
+            found[name] = _new(DefinitionVerdict, (name, matched, self))
+        return found
 
     @property
     def scores(self) -> dict[str, ScoreResult]:
-        bands = self.band_values
-        return {n: ScoreResult(v, bands[n]) for n, v in self.score_values.items()}
+        parts = self._all
+        bands = parts.band_values
+        return {n: ScoreResult(v, bands[n]) for n, v in parts.score_values.items()}
 
     @property
     def service_levels(self) -> dict[str, ClockReading]:
@@ -147,7 +234,10 @@ class Decision(NamedTuple):
 
     def to_json(self) -> dict[str, Any]:
         """The `evaluate --format jsonl` record (DESIGN.md's public contract)."""
-        return record(self.engine, self.id, self.verdicts, self.score_values, self.band_values,
-                      self.stage, self.owner, self.violations, self.readings, self.recycle,
-                      self.credit, self.errors, self.warnings)
+        p = self._all
+        return record(self.engine, p.id, self.verdicts, p.score_values, p.band_values,
+                      p.stage, p.owner, p.violations, p.readings, p.recycle, p.credit,
+                      p.errors, p.warnings)
 
+    def __repr__(self) -> str:
+        return f"<Decision {self.id!r} stage {self.stage!r}>"

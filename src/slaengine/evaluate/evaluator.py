@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,8 +16,8 @@ from ..agreement.models.sections import PerValueRule
 from .allowed import AllowedValues
 from .clocks import Clocks, Reading
 from .coerce import Coercer, RecordError
-from .compiler import Bound, CompiledAgreement, compile_agreement
-from .decision import Decision, Violation, record
+from .compiler import Bound, CompiledAgreement, Early, compile_agreement
+from .decision import Decision, Parts, Violation, record
 from .explain import ConditionResult, Interpreter
 from .leads import RawRecord
 from .literals import ScoreNotANumber, as_instant
@@ -28,7 +28,8 @@ _NO_VIOLATIONS: tuple[Violation, ...] = ()
 _NO_ERRORS: tuple[RecordError, ...] = ()
 _EMPTY: Mapping[str, Any] = {}
 _NO_READINGS: tuple[Reading, ...] = ()
-_UNKNOWN_STAGES_KEPT = 256  # distinct unknown stage values whose violation is kept
+_UNKNOWN_STAGES_KEPT = 256
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # distinct unknown stage values whose violation is kept
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,13 +145,17 @@ class Engine:
         self.version = spec.version
         self.tz = ZoneInfo(spec.timezone)
         self.kpis = kpis  # also compiles the KPIs' and calibrations' conditions (`for_kpis`)
-        self.compiled: CompiledAgreement = compile_agreement(
-            spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}", kpis=kpis)
-        self.definition_names = self.compiled.definition_names
-        self.score_names = self.compiled.score_names
         self.coerce = (MappedCoercer(spec.fields, self.tz, mapping)
                        if isinstance(mapping, MappingFile) and mapping.translates
                        else Coercer(spec.fields, self.tz, mapping))
+        # The verdicts-only path reads columns as the plain coercer does; a mapping that
+        # translates labels or date formats always takes the full path.
+        self.compiled: CompiledAgreement = compile_agreement(
+            spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}", kpis=kpis,
+            columns=None if isinstance(self.coerce, MappedCoercer) else self.coerce.columns)
+        self._early_slot: tuple[Any, datetime, Early | None] = (None, _EPOCH, None)
+        self.definition_names = self.compiled.definition_names
+        self.score_names = self.compiled.score_names
         self.allowed = AllowedValues(spec.fields, self.coerce.columns,
                                      mapping.labels if isinstance(mapping, MappingFile) else None,
                                      spec.stage_field)
@@ -191,10 +196,9 @@ class Engine:
         return (readings, self.recycling.recycle(values, stage, extras),
                 self.recycling.credit(values, verdicts), violations)
 
-    def decide(self, values: dict[str, Any], errors: tuple[RecordError, ...],
-               now: datetime, bound: Bound | None = None,
-               warnings: tuple[RecordError, ...] = ()) -> Decision:
-        """The decision on an already coerced record; `now` must come from `instant()`."""
+    def parts(self, values: dict[str, Any], errors: tuple[RecordError, ...], now: datetime,
+              bound: Bound | None = None, warnings: tuple[RecordError, ...] = ()) -> Parts:
+        """Everything about an already coerced record; `now` must come from `instant()`."""
         try:
             if bound is not None:
                 verdicts, scores, bands, extras = bound(values)
@@ -202,15 +206,42 @@ class Engine:
                 verdicts, scores, bands, extras = self.compiled.run(values, now)
         except ScoreNotANumber as exc:
             key = values.get(self.key_field) if self.key_field else None
-            return Decision(key, None, None, _NO_VIOLATIONS,
-                            (*errors, self.score_error(exc, values)), _EMPTY, _EMPTY, _EMPTY,
-                            _NO_READINGS, None, None, values, now, self)
+            return Parts(key, None, None, _NO_VIOLATIONS,
+                         (*errors, self.score_error(exc, values)), _EMPTY, _EMPTY, _EMPTY,
+                         _NO_READINGS, None, None, values)
         stage, owner, violations = self.lifecycle.place(values, verdicts)
         readings, recycle, credit, violations = self.follow_up(
             values, verdicts, extras, stage, violations, now.timestamp())
         key = values.get(self.key_field) if self.key_field else None
-        return Decision(key, stage, owner, violations, errors, verdicts, scores, bands,
-                        readings, recycle, credit, values, now, self, warnings)
+        return Parts(key, stage, owner, violations, errors, verdicts, scores, bands,
+                     readings, recycle, credit, values, warnings)
+
+    def decide(self, values: dict[str, Any], errors: tuple[RecordError, ...],
+               now: datetime, bound: Bound | None = None,
+               warnings: tuple[RecordError, ...] = ()) -> Decision:
+        """The decision on an already coerced record; `now` must come from `instant()`."""
+        parts = self.parts(values, errors, now, bound, warnings)
+        return Decision(self, now, parts.verdicts, None, parts)
+
+    def complete(self, lead: Mapping[str, Any], now: datetime) -> Parts:
+        """Everything about a raw lead, for a decision made from its verdicts alone."""
+        values, errors = self.coerce(lead)
+        return self.parts(values, tuple(errors) if errors else _NO_ERRORS, now, None,
+                          self.allowed.check(values, lead) if self.allowed else _NO_ERRORS)
+
+    def _early(self, now: datetime) -> tuple[datetime, Early | None]:
+        """`now` as an instant, and the verdicts-only function bound to it (kept for the
+        last `now` asked about, in one slot replaced whole, as `compiled.run` does)."""
+        instant = self.instant(now)
+        bind = self.compiled.bind_early
+        early = bind(instant) if bind is not None else None
+        self._early_slot = (now, instant, early)
+        return instant, early
+
+    def _full(self, lead: Mapping[str, Any], instant: datetime, run: Bound | None) -> Decision:
+        values, errors = self.coerce(lead)
+        return self.decide(values, tuple(errors) if errors else _NO_ERRORS, instant, run,
+                           self.allowed.check(values, lead) if self.allowed else _NO_ERRORS)
 
     def score_error(self, exc: ScoreNotANumber, values: Mapping[str, Any]) -> RecordError:
         """The record's error for a score that is not a number, naming its rules' values."""
@@ -224,8 +255,9 @@ class Engine:
                            "no score, band or decision is given for this record")
 
     def unreadable(self, error: RecordError, now: datetime) -> Decision:
-        return Decision(None, None, None, _NO_VIOLATIONS, (error,), _EMPTY, _EMPTY, _EMPTY,
-                        _NO_READINGS, None, None, _EMPTY, now, self)
+        return Decision(self, now, _EMPTY, None, Parts(
+            None, None, None, _NO_VIOLATIONS, (error,), _EMPTY, _EMPTY, _EMPTY, _NO_READINGS,
+            None, None, _EMPTY))
 
     def records(self, leads: Iterable[RawRecord], now: datetime) -> Iterator[dict[str, Any]]:
         """`evaluate_many(...)` straight to JSON records, without the Decision objects.
@@ -262,16 +294,29 @@ class Engine:
                          allowed(values, item.data) if allowed is not None else _NO_ERRORS)
 
     def evaluate(self, lead: Mapping[str, Any], now: datetime) -> Decision:
-        values, errors = self.coerce(lead)
-        return self.decide(values, tuple(errors) if errors else _NO_ERRORS, self.instant(now),
-                           warnings=self.allowed.check(values, lead) if self.allowed else ())
+        """A lead's decision. When its verdicts can be read straight from it (`early.py`),
+        only they are worked out now, from a copy of the lead; the rest when first read."""
+        last, instant, early = self._early_slot
+        if last is not now and last != now:
+            instant, early = self._early(now)
+        if early is not None and lead.__class__ is dict:
+            snapshot = lead.copy()
+            try:
+                verdicts = early(snapshot)
+            except Exception:  # the full path gives the answer, or the error, for this lead
+                verdicts = None
+            if verdicts is not None:
+                return Decision(self, instant, verdicts, snapshot)
+        return self._full(lead, instant, None)
 
     def evaluate_many(self, leads: Iterable[Mapping[str, Any] | RawRecord],
-                      now: datetime) -> Iterator[Decision]:
-        """One decision per input record, in input order; unreadable records keep their place."""
-        instant = self.instant(now)
-        coerce, decide, run = self.coerce, self.decide, self.compiled.bind(instant)
-        allowed = self.allowed.check if self.allowed else None
+                      now: datetime, *, in_full: bool = False) -> Iterator[Decision]:
+        """One decision per input record, in input order; unreadable records keep their place.
+        Each is made as `evaluate` makes it, or, `in_full`, worked out whole at once (for a
+        caller that reads every part of every decision)."""
+        instant, early = self._early(now)
+        early = None if in_full else early
+        run, full = self.compiled.bind(instant), self._full
         for item in leads:
             lead: Mapping[str, Any]
             if isinstance(item, RawRecord):
@@ -282,9 +327,16 @@ class Engine:
                 lead = item.data
             else:
                 lead = item
-            values, errors = coerce(lead)
-            yield decide(values, tuple(errors) if errors else _NO_ERRORS, instant, run,
-                         allowed(values, lead) if allowed is not None else _NO_ERRORS)
+            if early is not None and lead.__class__ is dict:
+                snapshot = lead.copy()
+                try:
+                    verdicts = early(snapshot)
+                except Exception:  # as in `evaluate`
+                    verdicts = None
+                if verdicts is not None:
+                    yield Decision(self, instant, verdicts, snapshot)
+                    continue
+            yield full(lead, instant, run)
 
     def explain(self, decision: Decision, definition: str) -> ConditionResult:
         run = self.interpreter.run(decision.values, decision.now)

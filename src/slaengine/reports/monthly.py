@@ -414,7 +414,7 @@ def build_monthly(engine: Engine, leads: Iterable[Mapping[str, Any] | RawRecord]
     instant = engine.instant(now)
     builder = MonthlyBuilder(engine, month, instant, source_field, campaign_field)
     first, second = itertools.tee(leads)
-    decisions = engine.evaluate_many(first, instant)
+    decisions = engine.evaluate_many(first, instant, in_full=True)
 
     def feed() -> Iterator[Mapping[str, Any] | RawRecord]:
         # lockstep: the tee holds one record while both sides read it
