@@ -9,7 +9,10 @@ from pathlib import Path
 
 import orjson
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
+from slaengine.evaluate.leads import jsonl_records
 from slaengine.evaluate.lines import MAX_LINE_BYTES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -69,3 +72,32 @@ def test_a_blank_first_line_then_an_array_is_read_alike_by_every_jobs(tmp_path: 
     code, records, _ = evaluate(path, "--jobs", "1")
     assert code == 1 and len(records) == 7  # `[`, five leads (each ends in a comma), `]`
     assert evaluate(path, "--jobs", "2")[:2] == (code, records)
+
+
+keys = st.sampled_from(["id", "a", "b", "x y", 'q"', "1"])
+scalars = st.one_of(st.none(), st.booleans(), st.integers(-(10**25), 10**25),
+                    st.text(alphabet='ab": 0123456789\t', max_size=8))
+spaces = st.sampled_from(["", " ", "\t", "\r", "  "])
+
+
+@given(st.lists(st.tuples(keys, scalars, spaces, spaces), min_size=1, max_size=6))
+@example([("id", "x", " ", ""), ("id", "y", "", "")])  # repeated, the first `"id" :`
+@example([("a", 'v" :w', "", ""), ("a", 1, "", "")])  # `" :` inside text, then repeated
+@example([("a", 10**19, "", ""), ("b", "1234567890 123456789", "", "")])
+def test_a_line_is_read_exactly_or_refused_whatever_its_spacing(
+        items: list[tuple[str, object, str, str]]) -> None:
+    """Every line is read as Python's own exact reader reads it, or, with a key twice,
+    refused: orjson's answer is kept only where the quick check proves it exact."""
+    body = ",".join(f"{orjson.dumps(k).decode()}{before}:{after}{orjson.dumps(v).decode()}"
+                    if not isinstance(v, int) or isinstance(v, bool)
+                    else f"{orjson.dumps(k).decode()}{before}:{after}{v}"
+                    for k, v, before, after in items)
+    [record] = list(jsonl_records([("{" + body + "}\n").encode()]))
+    names = [k for k, *_ in items]
+    if len(set(names)) < len(names):
+        assert record.data is None and record.error is not None
+        assert "twice" in record.error.message
+    else:
+        want = {k: v if not isinstance(v, int) or isinstance(v, bool)
+                or -(2**63) <= v < 2**64 else str(v) for k, v, *_ in items}
+        assert record.data == want
