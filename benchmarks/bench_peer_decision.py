@@ -9,6 +9,10 @@ process, on the same leads, taking turns chunk by chunk (best of --repeats per c
 
 - hand: `peer.hand_written_mql(lead, now)`, the rule as plain Python returning early (the
   baseline);
+- reference: `peer.hand_written_decision(lead, now)`, the same function plus the least any
+  API that returns a decision adds: a copy of the lead (the caller may reuse its dict) and an
+  object whose `definitions["mql"].matched` is the verdict. No target: it shows how much of
+  the 1.5x the API's shape alone takes;
 - `Agreement.evaluate(lead, now)`, the public call, one lead at a time, reading the verdict
   (`decision.definitions["mql"].matched`);
 - `Agreement.evaluate_many(leads, now)`, the public streaming call, reading each verdict;
@@ -93,6 +97,12 @@ def main(argv: list[str] | None = None) -> int:
         for lead in by_chunk[i]:
             hand(lead, now)
 
+    hand_decision = peer.hand_written_decision
+
+    def hand_decision_loop(i: int) -> None:
+        for lead in by_chunk[i]:
+            hand_decision(lead, now).definitions["mql"].matched  # noqa: B018
+
     def evaluate_loop(i: int) -> None:
         for lead in by_chunk[i]:
             evaluate(lead, now).definitions["mql"].matched  # noqa: B018
@@ -115,6 +125,7 @@ def main(argv: list[str] | None = None) -> int:
 
     bodies: dict[str, Callable[[int], object]] = {
         "hand-written Python": hand_loop,
+        "  reference: hand-written, as a decision": hand_decision_loop,
         "Agreement.evaluate": evaluate_loop,
         "Agreement.evaluate_many": many_loop,
         "  part: Engine.coerce (the lead's values)": coerce_loop,

@@ -216,6 +216,32 @@ def hand_written_mql(lead: Mapping[str, Any], now: datetime) -> bool:
     return engagement(lead) >= 40
 
 
+class HandDecision:
+    """What any `evaluate(lead, now)` returning a decision must do besides deciding: keep its
+    own copy of the lead (the caller may change or reuse the dict) and hand back an object
+    whose `definitions[name].matched` is the verdict."""
+
+    __slots__ = ("lead", "matched")
+
+    class Verdict(tuple[str, bool]):
+        @property
+        def matched(self) -> bool:
+            return self[1]
+
+    def __init__(self, lead: dict[str, Any], matched: bool):
+        self.lead, self.matched = lead, matched
+
+    @property
+    def definitions(self) -> dict[str, HandDecision.Verdict]:
+        return {"mql": HandDecision.Verdict(("mql", self.matched))}
+
+
+def hand_written_decision(lead: dict[str, Any], now: datetime) -> HandDecision:
+    """The hand-written rule behind the least a decision API must add (`HandDecision`)."""
+    copy = lead.copy()
+    return HandDecision(copy, hand_written_mql(copy, now))
+
+
 def reaches_score(lead: Mapping[str, Any], now: datetime) -> bool:
     """Whether the lead passes the first 11 conditions: the same lead with a score of at
     least 55 (demo, visits, clicks, and no job title to take points off) is an MQL."""
