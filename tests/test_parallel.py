@@ -7,6 +7,9 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -15,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import slaengine
+from slaengine.cli import parallel
 from slaengine.cli.parallel import evaluate_parallel, tasks_of
-from slaengine.evaluate.leads import BOM, jsonl_blocks, jsonl_records, read_leads
+from slaengine.evaluate.leads import BOM, RawRecord, jsonl_blocks, jsonl_records, read_leads
 from slaengine.evaluate.records import Tally, write_jsonl
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,44 +50,90 @@ def one_process(path: Path) -> tuple[bytes, Tally]:
     return out.getvalue(), tally
 
 
-def several(stream: io.BufferedIOBase | io.BytesIO, name: str, jobs: int, block: int
-            ) -> tuple[bytes, Tally]:
+def several(stream: io.BufferedIOBase | io.BytesIO, name: str, jobs: int, block: int,
+            direct: bool = False) -> tuple[bytes, Tally]:
+    """Through the parent's `write`, or (`direct`) written by the workers to a file."""
     out, tally = io.BytesIO(), Tally()
-    evaluate_parallel(ENGINE, stream, NOW, jobs, out.write, tally, name,  # type: ignore[arg-type]
-                      block_bytes=block)
-    return out.getvalue(), tally
+    if not direct:
+        evaluate_parallel(ENGINE, stream, NOW, jobs, out.write,  # type: ignore[arg-type]
+                          tally, name, block_bytes=block)
+        return out.getvalue(), tally
+    with tempfile.TemporaryFile() as target:
+        evaluate_parallel(ENGINE, stream, NOW, jobs, out.write,  # type: ignore[arg-type]
+                          tally, name, block_bytes=block, out_fd=target.fileno())
+        assert out.getvalue() == b""  # nothing passed through the parent
+        target.seek(0)
+        return target.read(), tally
 
 
+@pytest.mark.parametrize("direct", [False, True])
 @pytest.mark.parametrize("block", [1, 64, 700, 1 << 20])
 @pytest.mark.parametrize("ending", [b"\n", b""])
 def test_a_mapped_file_gives_the_bytes_of_one_process(tmp_path: Path, block: int,
-                                                      ending: bytes) -> None:
+                                                      ending: bytes, direct: bool) -> None:
     path = tmp_path / "leads.jsonl"
     lines = [*AWKWARD_LINES, *(line.rstrip() for line in
                                (ROOT / "examples" / "leads.jsonl").read_bytes().splitlines()[:300])]
     path.write_bytes(BOM + b"\n".join(lines) + ending)
     expected, tally = one_process(path)
     with open(path, "rb") as handle:
-        got, parallel_tally = several(handle, str(path), 2, block)
+        got, parallel_tally = several(handle, str(path), 2, block, direct)
     assert got == expected
     assert parallel_tally == tally
     assert tally.records == len([line for line in lines if line.strip()])
 
 
+@pytest.mark.parametrize("direct", [False, True])
 @pytest.mark.parametrize("block", [5, 4096])
-def test_a_pipe_gives_the_bytes_of_one_process(tmp_path: Path, block: int) -> None:
+def test_a_pipe_gives_the_bytes_of_one_process(tmp_path: Path, block: int, direct: bool) -> None:
     path = tmp_path / "leads.jsonl"
     path.write_bytes(b"\n".join(AWKWARD_LINES * 3) + b"\n")
     expected, _ = one_process(path)
-    got, _ = several(io.BytesIO(path.read_bytes()), "-", 3, block)  # no fileno: sent in blocks
+    # No fileno: the lines are sent in blocks.
+    got, _ = several(io.BytesIO(path.read_bytes()), "-", 3, block, direct)
     assert got == expected
+
+
+def test_a_worker_that_fails_stops_the_run_without_leaving_the_others_waiting(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The workers write in turn; one failing must still hand the turn on."""
+    path = tmp_path / "leads.jsonl"
+    path.write_bytes(b"\n".join(AWKWARD_LINES * 40) + b"\n")
+    real = jsonl_records
+
+    def failing(lines: list[bytes], first: int = 1) -> Iterator[RawRecord]:
+        if first > 30:  # a block in the middle of the file
+            raise RuntimeError("a block that cannot be evaluated")
+        return real(lines, first)
+
+    expected, _ = one_process(path)
+    monkeypatch.setattr(parallel, "jsonl_records", failing)  # the forked workers inherit it
+    outcome: list[BaseException] = []
+    target = tmp_path / "out.jsonl"
+
+    def run() -> None:
+        try:
+            with open(path, "rb") as handle, open(target, "wb") as out:
+                evaluate_parallel(ENGINE, handle, NOW, 2, out.write, Tally(), str(path),
+                                  block_bytes=200, out_fd=out.fileno())
+        except RuntimeError as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=run, daemon=True)
+    runner.start()
+    runner.join(timeout=60)
+    assert not runner.is_alive(), "the run hangs"
+    assert [str(e) for e in outcome] == ["a block that cannot be evaluated"]
+    # What was written is the output of the lines before the failed block, in order.
+    written = target.read_bytes()
+    assert expected.startswith(written) and 0 < written.count(b"\n") <= 30
 
 
 def test_an_empty_file_gives_no_records(tmp_path: Path) -> None:
     path = tmp_path / "empty.jsonl"
     path.write_bytes(b"")
     with open(path, "rb") as handle:
-        got, tally = several(handle, str(path), 2, 64)
+        got, tally = several(handle, str(path), 2, 64, direct=True)
     assert got == b"" and tally.records == 0
 
 

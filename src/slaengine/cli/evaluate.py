@@ -285,8 +285,10 @@ def _checked_for_parallel(engine: Engine, leads_path: str) -> Engine:
 
 def _evaluate_in_parallel(engine: Engine, leads_path: str, now: datetime, jobs: int,
                           out: BinaryIO, tally: Tally, progress: Progress) -> None:
+    out.flush()  # the workers write the records to the descriptor themselves, in order
     if leads_path == "-":
-        evaluate_parallel(engine, sys.stdin.buffer, now, jobs, out.write, tally)
+        evaluate_parallel(engine, sys.stdin.buffer, now, jobs, out.write, tally,
+                          out_fd=out.fileno())
         return
     try:
         handle = open(leads_path, "rb")  # noqa: SIM115 - closed below, after the workers
@@ -296,7 +298,7 @@ def _evaluate_in_parallel(engine: Engine, leads_path: str, now: datetime, jobs: 
         progress.opened(handle)
         progress.start()
         evaluate_parallel(engine, handle, now, jobs, out.write, tally, leads_path,
-                          progress.tick if progress.shown else None)
+                          progress.tick if progress.shown else None, out_fd=out.fileno())
         progress.clear()
 
 

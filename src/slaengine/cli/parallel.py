@@ -1,11 +1,14 @@
 """`evaluate` on several processes: JSON Lines in, JSON Lines out, in input order.
 
-The parent reads the file in blocks of whole lines and writes the workers' output blocks in
-the order it read them; each worker parses, coerces, evaluates and serialises its block with
-the same code as the one-process path (`jsonl_records` numbered from the block's first
-line, `Engine.records`, `write_jsonl`'s options), so the output is byte-for-byte the same.
-At most a few blocks are in flight, so memory stays flat however large the file is.
-Workers are forked: they inherit the compiled agreement instead of compiling it again.
+The parent reads the file in blocks of whole lines and hands them out in order; each worker
+parses, coerces, evaluates and serialises its block with the same code as the one-process
+path (`jsonl_records` numbered from the block's first line, `Engine.records`, `write_jsonl`'s
+options), so the output is byte-for-byte the same. Given the output's file descriptor, each
+worker writes its block there itself when the block before it has been written (a shared
+turn counter): output never passes through the parent, which on two cores was 3.5 s of CPU
+per million leads taken from the workers. Otherwise the parent writes the blocks it gets
+back, in order. At most a few blocks are in flight, so memory stays flat however large the
+file is. Workers are forked: they inherit the compiled agreement instead of compiling it.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from multiprocessing.pool import AsyncResult
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 import orjson
 
@@ -37,7 +40,42 @@ MAX_JOBS: Final = 8
 # a pipe; a block of a pipe is sent as bytes. (A memory map would be simpler, but its pages
 # count towards every process's resident memory, which then grows with the file.)
 Task = tuple[bytes | tuple[int, int], int]
-_worker_state: list[tuple[Engine, datetime, int | None]] = []  # set by `_start_worker`
+
+
+class _Turns:
+    """Whose block is written next, shared by the forked workers: block `i` is written once
+    blocks `0 .. i-1` have been. A worker that fails still takes its turn (writing nothing)
+    and marks the run failed, so no other worker waits for it forever."""
+
+    def __init__(self, context: Any):
+        self.next = context.Value("q", 0, lock=False)
+        self.failed = context.Value("b", 0, lock=False)
+        self.changed = context.Condition()
+
+    def write_in_turn(self, index: int, output: bytes | None, fd: int) -> None:
+        with self.changed:
+            while self.next.value != index:
+                self.changed.wait()
+            try:
+                if output is not None and not self.failed.value:
+                    _write_all(fd, output)
+            except BaseException:
+                self.failed.value = 1
+                raise
+            finally:
+                self.next.value = index + 1
+                self.changed.notify_all()
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+# Set by `_start_worker`: the engine, `now`, the input's descriptor (None for a pipe) and,
+# when workers write the output themselves, its descriptor and the turns.
+_worker_state: list[tuple[Engine, datetime, int | None, int | None, _Turns | None]] = []
 
 
 def available_cores() -> int:
@@ -71,7 +109,7 @@ def _read_at(fd: int, offset: int, length: int) -> bytes:
 
 
 def _evaluate_block(task: Task) -> tuple[bytes, Tally]:
-    engine, now, fd = _worker_state[0]
+    engine, now, fd, _, _ = _worker_state[0]
     where, first = task
     if isinstance(where, bytes):
         block = where
@@ -88,10 +126,27 @@ def _evaluate_block(task: Task) -> tuple[bytes, Tally]:
     return output, tally
 
 
-def _start_worker(engine: Engine, now: datetime, fd: int | None) -> None:
-    # Forked, so the engine arrives as it is, not pickled, and the file descriptor is shared
-    # (`pread` does not move its position, so workers never disturb each other).
-    _worker_state[:] = [(engine, now, fd)]
+def _evaluate_and_write(task: tuple[Task, int]) -> tuple[bytes, Tally]:
+    """`_evaluate_block`, the output written by the worker itself in its turn."""
+    _, _, _, out_fd, turns = _worker_state[0]
+    assert out_fd is not None and turns is not None
+    block, index = task
+    try:
+        output, tally = _evaluate_block(block)
+    except BaseException:
+        turns.failed.value = 1
+        turns.write_in_turn(index, None, out_fd)
+        raise
+    turns.write_in_turn(index, output, out_fd)
+    return b"", tally
+
+
+def _start_worker(engine: Engine, now: datetime, fd: int | None, out_fd: int | None,
+                  turns: _Turns | None) -> None:
+    # Forked, so the engine arrives as it is, not pickled, and the file descriptors are
+    # shared (`pread` does not move the input's position, so workers never disturb each
+    # other; the output is written by one worker at a time, in block order).
+    _worker_state[:] = [(engine, now, fd, out_fd, turns)]
     # Nothing a worker allocates outlives its block: keep the collector off what it inherited.
     gc.freeze()
 
@@ -116,8 +171,10 @@ def tasks_of(stream: BinaryIO, size: int, by_offset: bool) -> Iterator[Task]:
 def evaluate_parallel(engine: Engine, stream: BinaryIO, now: datetime, jobs: int,
                       write: Callable[[bytes], object], tally: Tally,
                       name: str = "-", progress: Callable[[int], None] | None = None,
-                      block_bytes: int = BLOCK_BYTES) -> None:
-    """Evaluate JSON Lines from `stream` on `jobs` forked processes, writing in input order."""
+                      block_bytes: int = BLOCK_BYTES, out_fd: int | None = None) -> None:
+    """Evaluate JSON Lines from `stream` on `jobs` forked processes, writing in input order:
+    through `write`, or, given `out_fd` (with nothing of the caller's left unwritten in a
+    buffer before it), by the workers straight to that descriptor."""
     if name != "-" and hasattr(stream, "peek"):
         # The first line only, as the one-process reader looks at it.
         json_array_hint(name, stream.peek(64).removeprefix(b"\xef\xbb\xbf").split(b"\n")[0])
@@ -132,9 +189,12 @@ def evaluate_parallel(engine: Engine, stream: BinaryIO, now: datetime, jobs: int
             progress(tally.records)
 
     context = multiprocessing.get_context("fork")
-    with context.Pool(jobs, initializer=_start_worker, initargs=(engine, now, fd)) as pool:
-        for task in tasks_of(stream, block_bytes, fd is not None):
-            pending.append(pool.apply_async(_evaluate_block, (task,)))
+    turns = _Turns(context) if out_fd is not None else None
+    with context.Pool(jobs, initializer=_start_worker,
+                      initargs=(engine, now, fd, out_fd, turns)) as pool:
+        for index, task in enumerate(tasks_of(stream, block_bytes, fd is not None)):
+            pending.append(pool.apply_async(_evaluate_block, (task,)) if turns is None
+                           else pool.apply_async(_evaluate_and_write, ((task, index),)))
             if len(pending) >= 2 * jobs + 1:
                 finish_oldest()
         while pending:
