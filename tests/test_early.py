@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from slaengine.agreement.models.sections import FieldSpec
 from slaengine.evaluate.coerce import Coercer
-from slaengine.evaluate.evaluator import Engine
+from slaengine.evaluate.evaluator import Engine, _Habit
 from slaengine.evaluate.literals import compile_pattern, plain_text_test
 from strategies import agreements
 from test_properties import engine_for, instants, leads_for
@@ -69,6 +69,7 @@ def full_path(engine: Engine, lead: dict[str, Any], now: dt.datetime) -> dict[st
 
 def assert_same_as_full_path(engine: Engine, lead: dict[str, Any], now: dt.datetime) -> None:
     before = dict(lead)
+    engine._habit = _Habit()  # reading each decision whole would switch the engine to whole
     decision = engine.evaluate(lead, now)
     verdicts = dict(decision.verdicts)
     lead.clear()  # a caller reusing its dict changes nothing in the decision made from it
@@ -157,3 +158,25 @@ def test_a_plain_text_pattern_is_the_same_test_as_the_regex(
 def test_patterns_that_are_not_plain_text_keep_the_regex() -> None:
     for pattern in ["(?i)abc", "a.c", "(?m)^a", "a+", "[ab]", "a|b", "\\bword", "(?s)a$b"]:
         assert plain_text_test(pattern) is None, pattern
+
+
+def test_a_caller_reading_whole_decisions_gets_them_made_whole() -> None:
+    """Only speed depends on it: when nearly every decision is read in full, making the
+    verdicts first is work done twice, so the engine makes the next ones whole at once."""
+    engine = engine_for(peer.AGREEMENT)
+    leads = list(peer.generate(400, seed=5))
+    made_whole = []
+    for lead in leads[:200]:
+        decision = engine.evaluate(lead, peer.NOW)
+        made_whole.append(decision._parts is not None)
+        decision.stage  # noqa: B018 - reads the decision whole
+    assert not any(made_whole[:_Habit.LOOK_EVERY]) and all(made_whole[_Habit.LOOK_EVERY:])
+    engine = engine_for(peer.AGREEMENT)
+    verdicts_only = [engine.evaluate(lead, peer.NOW) for lead in leads]
+    assert all(d._parts is None for d in verdicts_only)
+    streamed = engine_for(peer.AGREEMENT).evaluate_many(leads, peer.NOW)
+    whole = []
+    for decision in streamed:
+        whole.append(decision._parts is not None)
+        decision.to_json()
+    assert sum(whole) == len(leads) - _Habit.LOOK_EVERY
