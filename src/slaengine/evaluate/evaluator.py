@@ -139,28 +139,22 @@ class Lifecycle:
 class _Habit:
     """Whether the caller reads whole decisions, judged over the last 64 made from their
     verdicts alone: when nearly all of them were read in full, the verdicts-only path is
-    work done twice, and the next 4,096 decisions are made whole at once. Only speed depends
-    on it (both paths give the same answers), so unlocked counts that threads may race on
-    are good enough."""
+    work done twice, and the next 4,096 decisions are made whole at once; then it looks
+    again. Only speed depends on it (both paths give the same answers), so unlocked counts
+    that threads may race on are good enough. Each decision costs a countdown."""
 
-    __slots__ = ("completed", "made", "whole")
+    __slots__ = ("completed", "countdown", "whole")
     LOOK_EVERY = 64
     WHOLE_FOR = 4096
 
     def __init__(self) -> None:
-        self.made = self.completed = self.whole = 0
+        self.completed, self.countdown, self.whole = 0, self.LOOK_EVERY, False
 
-    def verdicts_first(self) -> bool:
-        """Whether to make the next decision from its verdicts alone."""
-        if self.whole > 0:
-            self.whole -= 1
-            return False
-        made = self.made = self.made + 1
-        if made >= self.LOOK_EVERY:
-            if self.completed * 8 >= made * 7:
-                self.whole = self.WHOLE_FOR
-            self.made = self.completed = 0
-        return True
+    def turn(self) -> None:
+        """At the end of a look or of a whole stretch: decide the next one."""
+        self.whole = not self.whole and self.completed * 8 >= self.LOOK_EVERY * 7
+        self.countdown = self.WHOLE_FOR if self.whole else self.LOOK_EVERY
+        self.completed = 0
 
 
 class Engine:
@@ -329,7 +323,12 @@ class Engine:
         last, instant, early = self._early_slot
         if last is not now and last != now:
             instant, early = self._early(now)
-        if early is not None and lead.__class__ is dict and self._habit.verdicts_first():
+        habit = self._habit
+        whole = habit.whole
+        habit.countdown -= 1
+        if habit.countdown <= 0:
+            habit.turn()
+        if early is not None and lead.__class__ is dict and not whole:
             snapshot = lead.copy()
             try:
                 verdicts = early(snapshot)
@@ -357,7 +356,11 @@ class Engine:
                 lead = item.data
             else:
                 lead = item
-            if early is not None and lead.__class__ is dict and habit.verdicts_first():
+            whole = habit.whole
+            habit.countdown -= 1
+            if habit.countdown <= 0:
+                habit.turn()
+            if early is not None and lead.__class__ is dict and not whole:
                 snapshot = lead.copy()
                 try:
                     verdicts = early(snapshot)
