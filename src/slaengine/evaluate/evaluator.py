@@ -323,20 +323,8 @@ class Engine:
         last, instant, early = self._early_slot
         if last is not now and last != now:
             instant, early = self._early(now)
-        habit = self._habit
-        whole = habit.whole
-        habit.countdown -= 1
-        if habit.countdown <= 0:
-            habit.turn()
-        if early is not None and lead.__class__ is dict and not whole:
-            snapshot = lead.copy()
-            try:
-                verdicts = early(snapshot)
-            except Exception:  # the full path gives the answer, or the error, for this lead
-                verdicts = None
-            if verdicts is not None:
-                return Decision(self, instant, verdicts, snapshot)
-        return self._full(lead, instant, None)
+        decision = self._verdicts_first(lead, instant, early)
+        return decision if decision is not None else self._full(lead, instant, None)
 
     def evaluate_many(self, leads: Iterable[Mapping[str, Any] | RawRecord],
                       now: datetime, *, in_full: bool = False) -> Iterator[Decision]:
@@ -345,7 +333,7 @@ class Engine:
         caller that reads every part of every decision)."""
         instant, early = self._early(now)
         early = None if in_full else early
-        run, full, habit = self.compiled.bind(instant), self._full, self._habit
+        run, full, first = self.compiled.bind(instant), self._full, self._verdicts_first
         for item in leads:
             lead: Mapping[str, Any]
             if isinstance(item, RawRecord):
@@ -356,20 +344,27 @@ class Engine:
                 lead = item.data
             else:
                 lead = item
-            whole = habit.whole
-            habit.countdown -= 1
-            if habit.countdown <= 0:
-                habit.turn()
-            if early is not None and lead.__class__ is dict and not whole:
-                snapshot = lead.copy()
-                try:
-                    verdicts = early(snapshot)
-                except Exception:  # as in `evaluate`
-                    verdicts = None
-                if verdicts is not None:
-                    yield Decision(self, instant, verdicts, snapshot)
-                    continue
-            yield full(lead, instant, run)
+            decision = first(lead, instant, early) if early is not None else None
+            yield decision if decision is not None else full(lead, instant, run)
+
+    def _verdicts_first(self, lead: Mapping[str, Any], instant: datetime,
+                        early: Early | None) -> Decision | None:
+        """The decision made from the lead's verdicts alone, the rest left for when it is
+        read; None when it must be made whole (no early function, not a dict, text to read,
+        a caller that reads decisions whole)."""
+        habit = self._habit
+        whole = habit.whole
+        habit.countdown -= 1
+        if habit.countdown <= 0:
+            habit.turn()
+        if early is None or whole or lead.__class__ is not dict:
+            return None
+        snapshot = lead.copy()
+        try:
+            verdicts = early(snapshot)
+        except Exception:  # the full path gives the answer, or the error, for this lead
+            return None
+        return Decision(self, instant, verdicts, snapshot) if verdicts is not None else None
 
     def explain(self, decision: Decision, definition: str) -> ConditionResult:
         run = self.interpreter.run(decision.values, decision.now)
