@@ -53,11 +53,15 @@ class _Turns:
         self.changed = context.Condition()
 
     def write_in_turn(self, index: int, output: bytes | None, fd: int) -> None:
+        """Write block `index` in its turn; `output` None: the block failed, write nothing
+        from here on."""
         with self.changed:
             while self.next.value != index:
                 self.changed.wait()
             try:
-                if output is not None and not self.failed.value:
+                if output is None:
+                    self.failed.value = 1
+                elif not self.failed.value:
                     _write_all(fd, output)
             except BaseException:
                 self.failed.value = 1
@@ -134,7 +138,6 @@ def _evaluate_and_write(task: tuple[Task, int]) -> tuple[bytes, Tally]:
     try:
         output, tally = _evaluate_block(block)
     except BaseException:
-        turns.failed.value = 1
         turns.write_in_turn(index, None, out_fd)
         raise
     turns.write_in_turn(index, output, out_fd)

@@ -28,8 +28,8 @@ _NO_VIOLATIONS: tuple[Violation, ...] = ()
 _NO_ERRORS: tuple[RecordError, ...] = ()
 _EMPTY: Mapping[str, Any] = {}
 _NO_READINGS: tuple[Reading, ...] = ()
-_UNKNOWN_STAGES_KEPT = 256
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # distinct unknown stage values whose violation is kept
+_UNKNOWN_STAGES_KEPT = 256  # distinct unknown stage values whose violation is kept
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,8 +248,12 @@ class Engine:
     def complete(self, lead: Mapping[str, Any], now: datetime) -> Parts:
         """Everything about a raw lead, for a decision made from its verdicts alone."""
         self._habit.completed += 1
+        return self._parts_of(lead, now, None)
+
+    def _parts_of(self, lead: Mapping[str, Any], now: datetime, run: Bound | None) -> Parts:
+        """Everything about a raw lead: coerced, its values checked, then `parts`."""
         values, errors = self.coerce(lead)
-        return self.parts(values, tuple(errors) if errors else _NO_ERRORS, now, None,
+        return self.parts(values, tuple(errors) if errors else _NO_ERRORS, now, run,
                           self.allowed.check(values, lead) if self.allowed else _NO_ERRORS)
 
     def _early(self, now: datetime) -> tuple[datetime, Early | None]:
@@ -262,9 +266,8 @@ class Engine:
         return instant, early
 
     def _full(self, lead: Mapping[str, Any], instant: datetime, run: Bound | None) -> Decision:
-        values, errors = self.coerce(lead)
-        return self.decide(values, tuple(errors) if errors else _NO_ERRORS, instant, run,
-                           self.allowed.check(values, lead) if self.allowed else _NO_ERRORS)
+        parts = self._parts_of(lead, instant, run)
+        return Decision(self, instant, parts.verdicts, None, parts)
 
     def score_error(self, exc: ScoreNotANumber, values: Mapping[str, Any]) -> RecordError:
         """The record's error for a score that is not a number, naming its rules' values."""
