@@ -19,7 +19,9 @@
    RSS flat in the number of leads.
 
 Also reported, without a target: where a lead's time goes in the batch path (read, coerce,
-compiled run, lifecycle, Decision, to_json, orjson dumps), measured stage by stage in process.
+compiled run, lifecycle, Decision, to_json, orjson dumps), measured stage by stage in process;
+and, beside the batch baseline, a reference subprocess that also reads every field of each
+lead as its declared type (`minimal_reader`): how much of the batch targets that alone takes.
 
 Results go to benchmarks/results/evaluate.json (evaluate-quick.json with --quick) with the
 machine's description. Lead files are generated once (seeded) and cached in --data-dir.
@@ -191,8 +193,9 @@ def hand_written_mql(lead: Mapping[str, Any], now: datetime) -> bool:
 # ---------------------------------------------------------------- the batch baseline (child)
 
 
-def baseline_child(path: str) -> int:
-    """Read JSON Lines, write an `evaluate`-shaped record per line to stdout: the I/O floor."""
+def baseline_child(path: str, read: Callable[[dict[str, Any]], object] | None = None) -> int:
+    """Read JSON Lines, write an `evaluate`-shaped record per line to stdout: the I/O floor
+    (with `read`, called on each parsed lead: the reference)."""
     loads, dumps, error = orjson.loads, orjson.dumps, orjson.JSONDecodeError
     version, digest = "2.1.0", "sha256:" + "0" * 64
     count = 0
@@ -205,6 +208,8 @@ def baseline_child(path: str) -> int:
                 lead = loads(line)
             except error:
                 lead = {}
+            if read is not None:
+                read(lead)
             score = lead.get("email_clicks")
             score = score if score.__class__ is int else 0
             write(dumps({
@@ -222,6 +227,47 @@ def baseline_child(path: str) -> int:
             }, option=JSON_OPTIONS))
     print(f"{count:,} records", file=sys.stderr)
     return 0
+
+
+def minimal_reader(fields: Mapping[str, Mapping[str, Any]]) -> Callable[[dict[str, Any]], object]:
+    """The least any engine must do to a parsed lead before its rules: every field of the
+    agreement read as its declared type, a wrong type noted (no text to parse but ISO
+    date-times, no timezone, no located errors). Generated, as a hand-written one would be."""
+    checks = {
+        "string": "v if v.__class__ is str else None",
+        "integer": "v if v.__class__ is int else None",
+        "number": "v if v.__class__ is float or v.__class__ is int else None",
+        "boolean": "v if v is True or v is False else None",
+        "datetime": "iso(v) if v.__class__ is str else None",
+        "date": "iso(v) if v.__class__ is str else None",
+        "list": "v if v.__class__ is list else None",
+    }
+    lines = ["def read(lead):", "    get, out, wrong = lead.get, {}, []"]
+    for name, spec in fields.items():
+        lines += [f"    v = get({name!r})", "    if v is not None:",
+                  f"        out[{name!r}] = x = {checks[spec['type']]}",
+                  "        if x is None:", f"            wrong.append({name!r})"]
+    lines.append("    return out, wrong")
+
+    def iso(text: str) -> datetime | None:
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            return None
+
+    namespace: dict[str, Any] = {"iso": iso}
+    exec("\n".join(lines), namespace)  # our own generated source
+    reader: Callable[[dict[str, Any]], object] = namespace["read"]
+    return reader
+
+
+def reference_child(path: str) -> int:
+    """The baseline, plus `minimal_reader` on every lead: how much of the batch targets the
+    reading of the fields alone takes, before any rule, stage or clock."""
+    import yaml  # noqa: PLC0415
+
+    fields = yaml.safe_load((ROOT / "agreement" / "fields.yaml").read_text())["fields"]
+    return baseline_child(path, minimal_reader(fields))
 
 
 # ---------------------------------------------------------------- timing helpers
@@ -608,14 +654,17 @@ def slaengine_command(path: Path, jobs: str | None = None) -> list[str]:
 def bench_batch(report: Report, path: Path, n: int, repeats: int,
                 with_target: bool) -> dict[str, Any]:
     baseline_cmd = [sys.executable, str(Path(__file__).resolve()), "--baseline-child", str(path)]
+    reference_cmd = [sys.executable, str(Path(__file__).resolve()), "--reference-child",
+                     str(path)]
     engine_cmd = slaengine_command(path)  # --jobs auto: every core for a large file
     single_cmd = slaengine_command(path, "1")
     startup_cmd = slaengine_command(path.with_name("empty.jsonl"))
     path.with_name("empty.jsonl").write_bytes(b"")
-    runs: dict[str, list[Child]] = {"baseline": [], "slaengine": [], "single": [],
-                                    "startup": [], "unbuffered": []}
+    runs: dict[str, list[Child]] = {"baseline": [], "reference": [], "slaengine": [],
+                                    "single": [], "startup": [], "unbuffered": []}
     for _ in range(repeats):  # interleaved, so drift in the machine hits all alike
         runs["baseline"].append(run_child(baseline_cmd))
+        runs["reference"].append(run_child(reference_cmd))
         runs["slaengine"].append(run_child(engine_cmd))
         runs["single"].append(run_child(single_cmd))
     for _ in range(max(2, repeats)):
@@ -636,6 +685,7 @@ def bench_batch(report: Report, path: Path, n: int, repeats: int,
     base_cpu = min(c.cpu_seconds for c in runs["baseline"])
     engine_cpu = min(c.cpu_seconds for c in runs["slaengine"])
     single = min(c.seconds for c in runs["single"])
+    reference = min(c.seconds for c in runs["reference"])
     single_cpu = min(c.cpu_seconds for c in runs["single"])
     startup = min(c.seconds for c in runs["startup"])
     rss = max(c.rss_mb for c in runs["slaengine"] + runs["single"])
@@ -645,6 +695,9 @@ def bench_batch(report: Report, path: Path, n: int, repeats: int,
     report.add(section, Row("baseline: orjson read + dumps", base, "s",
                             note=f"{n / base:,.0f} leads/s, peak RSS {base_rss:,.0f} MB, "
                                  f"CPU {base_cpu:.2f}s"))
+    report.add(section, Row("reference: baseline + every field read as its type", reference,
+                            "s", base, note="no target: what reading the fields alone takes "
+                                            "of the targets (see minimal_reader)"))
     report.add(section, Row("slaengine evaluate --format jsonl", engine, "s", base,
                             TARGETS["batch"] if with_target else None,
                             f"{n / engine:,.0f} leads/s, CPU {engine_cpu:.2f}s "
@@ -665,6 +718,9 @@ def bench_batch(report: Report, path: Path, n: int, repeats: int,
             "baseline_command": " ".join(baseline_cmd) + " > /dev/null",
             "baseline_s": [round(c.seconds, 3) for c in runs["baseline"]],
             "slaengine_s": [round(c.seconds, 3) for c in runs["slaengine"]],
+            "reference_command": " ".join(reference_cmd) + " > /dev/null",
+            "reference_s": [round(c.seconds, 3) for c in runs["reference"]],
+            "reference_ratio": round(reference / base, 3),
             "jobs_1_command": " ".join(single_cmd) + " > /dev/null",
             "jobs_1_s": [round(c.seconds, 3) for c in runs["single"]],
             "jobs_1_cpu_s": [round(c.cpu_seconds, 3) for c in runs["single"]],
@@ -708,9 +764,12 @@ def main(argv: list[str] | None = None) -> int:
                              "evaluate-quick.json with --quick)")
     parser.add_argument("--check", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument("--baseline-child", metavar="FILE", help=argparse.SUPPRESS)
+    parser.add_argument("--reference-child", metavar="FILE", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.baseline_child:
         return baseline_child(args.baseline_child)
+    if args.reference_child:
+        return reference_child(args.reference_child)
 
     n = args.n or (100_000 if args.quick else 1_000_000)
     repeats = args.repeats or (3 if args.quick else 7)
