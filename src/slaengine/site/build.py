@@ -65,6 +65,77 @@ def site_config(config_file: Path, **overrides: Any) -> MkDocsConfig:
         raise UsageError(f"{config_file}: {exc}") from None
 
 
+def _links_on_the_way(folder: Path, project: Path) -> list[Path]:
+    """`folder` and each of its parents inside `project` that is a symbolic link (only
+    `folder` itself when it lies outside the project)."""
+    try:
+        inside = folder.relative_to(project).parts
+    except ValueError:
+        return [folder] if folder.is_symlink() else []
+    found, path = [], project
+    for part in inside:
+        path = path / part
+        if path.is_symlink():
+            found.append(path)
+    return found
+
+
+def _links_inside(folder: Path, hint: str) -> list[Path]:
+    """Every symbolic link under `folder`, found without following any."""
+    found: list[Path] = []
+
+    def unreadable(exc: OSError) -> None:
+        raise UsageError(f"{exc.filename}: cannot look inside ({exc.strerror}); slaengine "
+                         f"checks the site's output folder for links before MkDocs empties it "
+                         f"({hint})")
+
+    for top, folders, files in os.walk(folder, onerror=unreadable, followlinks=False):
+        found += [Path(top, name) for name in folders + files
+                  if os.path.islink(os.path.join(top, name))]
+    return sorted(found)
+
+
+def check_folders(config: MkDocsConfig, *, output: bool = True) -> None:
+    """Refuse a build that could write or delete outside the project's own folders.
+
+    MkDocs empties the output folder (`site_dir`) and writes the site into it, following
+    symbolic links: a link as the folder, as one of its parents in the project, or anywhere
+    inside it would make a build delete and overwrite whatever the link points to. The pages
+    go into the docs folder (`docs_dir`), which must not be reached through a link either
+    (`write_pages` checks `agreement/` and below). `output=False` leaves out the output
+    folder: `mkdocs serve` builds into a temporary folder of its own. Nothing is followed:
+    links are found with `lstat`.
+    """
+    config_file = Path(os.path.abspath(config.config_file_path or DEFAULT_CONFIG))
+    project = config_file.parent
+    links = _links_on_the_way(Path(config.docs_dir), project)
+    if links:
+        raise UsageError(f"{links[0]}: is a symbolic link; slaengine writes the agreement pages "
+                         "only into a real folder, never through a link that could point "
+                         f"anywhere (remove the link, or set `docs_dir` in {config_file.name} "
+                         "to a real folder)")
+    if not output:
+        return
+    site_dir = Path(config.site_dir)
+    other = f"choose another output folder: `site_dir` in {config_file.name}"
+    links = _links_on_the_way(site_dir, project)
+    if links:
+        raise UsageError(f"{links[0]}: is a symbolic link; MkDocs empties the site's output "
+                         f"folder {site_dir} and writes into it, so it would delete and "
+                         f"overwrite what the link points to (remove the link or {other})")
+    if not site_dir.exists():
+        return
+    if not site_dir.is_dir():
+        raise UsageError(f"{site_dir}: is not a folder, but it is the site's output folder "
+                         f"(remove it or {other})")
+    links = _links_inside(site_dir, f"make it readable or {other}")
+    if links:
+        more = f" (and {len(links) - 1} more)" if len(links) > 1 else ""
+        raise UsageError(f"{links[0]}: is a symbolic link inside the site's output folder "
+                         f"{site_dir}{more}; MkDocs would write through it, outside the "
+                         f"folder (remove the link or {other})")
+
+
 MANIFEST = ".slaengine-pages"  # the pages the last build wrote, one path a line
 
 
@@ -189,6 +260,7 @@ def build(agreement_dir: Path, today: date, config_file: Path = DEFAULT_CONFIG) 
     mkdocs.yml and `SiteError` when MkDocs finds a problem (strict: any warning).
     """
     config = site_config(config_file)
+    check_folders(config)
     changed = render_into(agreement_dir, Path(config.docs_dir), today)
     log.info("rendered %s into %s (%d files changed)", agreement_dir,
              Path(config.docs_dir) / ROOT, changed)
@@ -242,7 +314,9 @@ def serve(agreement_dir: Path, today: date | None, config_file: Path = DEFAULT_C
     changes a page makes MkDocs rebuild and reload the browser. An agreement that stops
     validating keeps the last good pages and logs why.
     """
-    docs_dir = Path(site_config(config_file).docs_dir)
+    config = site_config(config_file)
+    check_folders(config, output=False)  # `mkdocs serve` builds into a temporary folder
+    docs_dir = Path(config.docs_dir)
 
     def render() -> None:
         try:
@@ -310,5 +384,5 @@ def on_config(config: MkDocsConfig) -> MkDocsConfig:
     return config
 
 
-__all__ = ["AgreementWatcher", "SiteError", "build", "navigation", "on_config", "render_into",
-           "serve", "site_config", "write_pages"]
+__all__ = ["AgreementWatcher", "SiteError", "build", "check_folders", "navigation", "on_config",
+           "render_into", "serve", "site_config", "write_pages"]
