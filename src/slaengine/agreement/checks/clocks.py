@@ -16,9 +16,27 @@ from ..models.sections import Calendar
 from ..public_holidays import problem
 from .base import CheckContext
 
+# Names zoneinfo resolves that name no place's zone: `localtime` is whatever zone the machine
+# running slaengine is set to (the same agreement would give different verdicts on different
+# machines); `posixrules` and `Factory` are internals of the tz database.
+NOT_ZONES: frozenset[str] = frozenset({"localtime", "posixrules", "Factory"})
+
+
+@cache
+def timezone_names() -> frozenset[str]:
+    """The zones of the tz database (`Europe/Amsterdam`, `UTC`, `Etc/GMT+5`), as spelt there.
+
+    Only these are accepted: zoneinfo also opens any file under its search path, so a name in
+    another case (`europe/amsterdam`) would resolve on a case-insensitive filesystem only,
+    and `localtime` to the machine's own zone.
+    """
+    return frozenset(zoneinfo.available_timezones()) - NOT_ZONES
+
 
 @cache
 def timezone_exists(name: str) -> bool:
+    if name not in timezone_names():
+        return False
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
@@ -27,14 +45,29 @@ def timezone_exists(name: str) -> bool:
 
 
 def _timezone(ctx: CheckContext, name: str, path: PathKey) -> Iterator[Diagnostic]:
-    if not timezone_exists(name):
+    if timezone_exists(name):
+        return
+    if name == "localtime":
+        yield error("unknown-timezone", "`localtime` is not a timezone name: it means the zone "
+                    "of whichever computer runs slaengine", ctx.at(path),
+                    "name the zone, such as `Europe/Amsterdam`, so every computer reads times "
+                    "the same way")
+    elif name in NOT_ZONES:
+        yield error("unknown-timezone", f"`{name}` is not a timezone name: it names no "
+                    "place's zone", ctx.at(path),
+                    "use a region/city name such as `Europe/Amsterdam` or `America/New_York`")
+    else:
         yield error("unknown-timezone", f"unknown timezone `{name}`", ctx.at(path),
                     _timezone_hint(name))
 
 
 def _timezone_hint(name: str) -> str:
-    zones = sorted(zoneinfo.available_timezones())
-    city = [z for z in zones if z.lower().endswith("/" + name.strip().lower().replace(" ", "_"))]
+    zones = sorted(timezone_names())
+    wanted = name.strip().lower().replace(" ", "_")
+    same = [z for z in zones if z.lower() == wanted]
+    if same:
+        return f"write `{same[0]}`: capitals matter in timezone names"
+    city = [z for z in zones if z.lower().endswith("/" + wanted)]
     close = city or difflib.get_close_matches(name, zones, n=1, cutoff=0.8)
     if close:
         return f"write `{close[0]}`"
