@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Final
 
+from ..describe import definition_label, score_label
 from ..diagnostics import Diagnostic, error
 from ..loader import PathKey
 from ..models.conditions import DefinitionCondition, FieldCondition, ScoreCondition, walk
@@ -51,33 +53,65 @@ def _dependencies(ctx: CheckContext) -> dict[Node, list[tuple[Node, PathKey]]]:
     return graph
 
 
+MAX_CHAIN: Final = 100  # definitions and scores one can depend on through others, in a row
+
+
 def check_cycles(ctx: CheckContext) -> Iterator[Diagnostic]:
-    """A definition that depends on itself, directly or through scores, can never be decided."""
+    """A definition that depends on itself, directly or through scores, can never be decided;
+    one at the end of a chain over `MAX_CHAIN` long could not be explained or printed as SQL.
+
+    Walked with a stack of its own, not by recursion: a long chain must be reported, not
+    crash the validator.
+    """
+    spec = ctx.spec
     graph = _dependencies(ctx)
     state: dict[Node, int] = {}  # 1 = on the current path, 2 = done
-    stack: list[tuple[Node, PathKey | None]] = []
+    longest: dict[Node, int] = {}  # of a node done: the longest chain it starts
     reported: set[frozenset[Node]] = set()
     found: list[Diagnostic] = []
 
-    def visit(node: Node, via: PathKey | None) -> None:
-        state[node] = 1
-        stack.append((node, via))
-        for target, path in graph.get(node, []):
-            if state.get(target) == 1:
-                start = next(i for i, (n, _) in enumerate(stack) if n == target)
-                members = [n for n, _ in stack[start:]]
-                if frozenset(members) not in reported:
-                    reported.add(frozenset(members))
-                    chain = " → ".join(f"{kind} `{name}`" for kind, name in [*members, target])
-                    found.append(error("definition-cycle", f"reference cycle: {chain}",
-                                       ctx.at(path),
-                                       "a definition cannot depend on itself; break the cycle"))
-            elif target not in state:
-                visit(target, path)
-        stack.pop()
-        state[node] = 2
+    def named(node: Node) -> str:
+        kind, name = node
+        label = definition_label(spec, name) if kind == "definition" else score_label(spec, name)
+        return f"{kind} “{label}”"
 
-    for node in graph:
-        if node not in state:
-            visit(node, None)
+    for root in graph:
+        if root in state:
+            continue
+        state[root] = 1
+        stack: list[tuple[Node, Iterator[tuple[Node, PathKey]]]] = [
+            (root, iter(graph.get(root, [])))]
+        while stack:
+            node, edges = stack[-1]
+            for target, path in edges:
+                if state.get(target) == 1:
+                    start = next(i for i, (n, _) in enumerate(stack) if n == target)
+                    members = [n for n, _ in stack[start:]]
+                    if frozenset(members) not in reported:
+                        reported.add(frozenset(members))
+                        chain = " → ".join(named(n) for n in [*members, target])
+                        found.append(error("definition-cycle", f"reference cycle: {chain}",
+                                           ctx.at(path),
+                                           "a definition cannot depend on itself; break the "
+                                           "cycle"))
+                elif target not in state:
+                    state[target] = 1
+                    stack.append((target, iter(graph.get(target, []))))
+                    break
+            else:
+                stack.pop()
+                state[node] = 2
+                longest[node] = 1 + max((longest.get(t, 0) for t, _ in graph.get(node, [])),
+                                        default=0)
+    too_long = [node for node, size in longest.items() if size > MAX_CHAIN]
+    if too_long:
+        node = max(too_long, key=lambda n: longest[n])
+        kind, name = node
+        found.append(error(
+            "definition-chain-too-long",
+            f"{named(node)} depends on a chain of {longest[node]:,} definitions and scores, "
+            f"each through the next; at most {MAX_CHAIN} can be chained",
+            ctx.at((f"{kind}s", name)),
+            "refer to the conditions a definition needs directly instead of through a long "
+            "chain of other definitions"))
     yield from found
