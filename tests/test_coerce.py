@@ -242,13 +242,17 @@ def test_list(value: Any, expected: list[Any]) -> None:
 
 
 def test_list_error() -> None:
-    assert bad("list", {"a": 1}).message == '`{"a":1}` is not a list'
+    assert bad("list", {"a": 1}).message == ('`{"a":1}` is not a list (give the items as a '
+                                                'list, or as text separated by `;`)')
 
 
-def test_json_fast_path_keeps_the_objects() -> None:
+def test_json_fast_path_copies_lists() -> None:
+    """The record keeps its own list: a caller reusing its list changes nothing in it."""
     tags = ["a", "b"]
     out, _ = coercer(s="string", l="list")({"s": "Acme", "l": tags})
-    assert out["l"] is tags
+    assert out["l"] == tags and out["l"] is not tags
+    tags.clear()
+    assert out["l"] == ["a", "b"]
 
 
 # ---------------------------------------------------------------- records

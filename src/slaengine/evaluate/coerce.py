@@ -56,6 +56,42 @@ def stray_before_zone(text: str) -> bool:
         return text[-2] not in _DIGITS
     return text[max(text.rfind("+"), text.rfind("-")) - 1] not in _DIGITS
 
+
+def date_end(text: str) -> int:
+    """Where the date part of ISO text ends, as CPython's `datetime.fromisoformat` finds it
+    (`_find_isoformat_datetime_separator`): 10 for `YYYY-MM-DD` and `YYYY-Www-D`, 8 for
+    `YYYYMMDD`, `YYYY-Www` and `YYYYWwwD`, 7 for `YYYYWww`. For text of 7 characters or more."""
+    size = len(text)
+    if size == 7:
+        return 7
+    if text[4] == "-":
+        if text[5] not in "Ww":
+            return 10
+        if size > 8 and text[8] == "-":
+            return 8 if size > 10 and text[10] in _DIGITS else 10
+        return 8
+    if text[4] not in "Ww":
+        return 8
+    end = 7
+    while end < size and text[end] in _DIGITS:
+        end += 1
+    return end if end < 9 else 7 if end % 2 == 0 else 8
+
+
+def bad_separator(text: str) -> bool:
+    """Whether something other than `T`, `t` or a space stands between the date and the time
+    of ISO text that `datetime.fromisoformat` read.
+
+    CPython takes any one character there, so `2026-11-19-10:00` (a date at UTC-10:00 in
+    XML Schema) would read as 10:00 wall time; ISO 8601 writes `T` (RFC 3339 also a space).
+    Text the parser read is ASCII but for that character and for junk just before the zone
+    (which `stray_before_zone` refuses), so other text is refused without looking further.
+    """
+    if not text.isascii():
+        return True
+    end = date_end(text)
+    return end < len(text) and text[end] not in "Tt "
+
 Converted = Callable[..., tuple[dict[str, Any], list["RecordError"]]]
 
 
@@ -105,6 +141,13 @@ def show(value: Any, limit: int = 60) -> str:
         text = value
     elif isinstance(value, float):
         text = repr(value)
+    elif isinstance(value, bytes | bytearray):  # a binary column: its text, never `b'...'`
+        try:
+            text = bytes(value).decode()
+        except UnicodeDecodeError:
+            text = f"{len(value)} bytes of binary data"
+    elif isinstance(value, Decimal | date | time):  # plain text, not a quoted JSON string
+        text = str(value)
     else:
         try:
             text = orjson.dumps(value, default=str, option=orjson.OPT_NON_STR_KEYS).decode()
@@ -205,7 +248,9 @@ def to_boolean(value: Any) -> Any:
 def to_string(value: Any) -> Any:
     """Stripped text; a number becomes its text (a zip code written as a JSON number)."""
     if isinstance(value, str):
-        return str(value).strip() or _MISSING
+        # `str.strip`, not `str(value)`: a `str` subclass such as a `(str, Enum)` member
+        # would otherwise read as its name (`Country.NL`) instead of the text it holds.
+        return str.strip(value) or _MISSING
     if isinstance(value, bool):
         raise _Invalid(f"`{show(value)}` is a boolean, not text")
     if isinstance(value, float) and math.isfinite(value):
@@ -214,21 +259,41 @@ def to_string(value: Any) -> Any:
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, bytes | bytearray):
+        raise _Invalid(f"`{show(value)}` is binary data, not text (store the column as text)")
     raise _Invalid(f"`{show(value)}` is not a text value")
 
 
+_PLAIN_MEMBERS: Final = frozenset({str, int, float, bool, type(None)})
+
+
+def plain_members(items: list[Any]) -> bool:
+    """Whether every item of a list is text, a number, a boolean or null: the values a
+    condition can compare (an object such as pandas' NA refuses to be compared)."""
+    plain = _PLAIN_MEMBERS
+    return all(item.__class__ in plain for item in items)
+
+
 def to_list(value: Any) -> Any:
-    """A list; text is split on `;` (on `,` when it has no `;`), items stripped, empty items
-    dropped; a single scalar becomes a one-item list."""
+    """A list (a copy: the caller's own list may change later); text is split on `;` (on `,`
+    when it has no `;`), items stripped, empty items dropped; a single text, number or
+    boolean becomes a one-item list."""
     if isinstance(value, list | tuple):
-        return list(value)
+        # A `str` subclass (an enum member) as the text it holds, as `to_string` reads it.
+        items = [str.__str__(item) if isinstance(item, str) else item for item in value]
+        if not plain_members(items):
+            odd = next(item for item in items if item.__class__ not in _PLAIN_MEMBERS)
+            raise _Invalid(f"`{show(odd)}` in this list is not text or a number "
+                           "(give each item as text, a number or true/false)")
+        return items
     if isinstance(value, str):
         text = value.strip()
-        items = (item.strip() for item in text.split(";" if ";" in text else ","))
-        return [item for item in items if item] if text else _MISSING
-    if isinstance(value, dict):
-        raise _Invalid(f"`{show(value)}` is not a list")
-    return [value]
+        parts = (item.strip() for item in text.split(";" if ";" in text else ","))
+        return [item for item in parts if item] if text else _MISSING
+    if value.__class__ in (int, float, bool):
+        return [value]
+    raise _Invalid(f"`{show(value)}` is not a list (give the items as a list, or as text "
+                   "separated by `;`)")
 
 
 def to_date(value: Any) -> Any:
@@ -248,6 +313,8 @@ def to_date(value: Any) -> Any:
         pass
     try:
         datetime.fromisoformat(text)
+        if bad_separator(text):  # `2026-11-19-10:00` is no date and time either
+            raise ValueError(text)
     except ValueError:
         raise _Invalid(f"`{show(text)}` is not a date (write YYYY-MM-DD)") from None
     raise _Invalid(f"`{show(text)}` is a datetime; write a date (YYYY-MM-DD)")
@@ -278,6 +345,9 @@ def to_datetime(value: Any, tz: tzinfo) -> Any:
                 raise ValueError(text)
         except ValueError:
             raise _Invalid(f"`{show(text)}` is not a date and time {_ISO_HINT}") from None
+        if bad_separator(text):
+            raise _Invalid(f"`{show(text)}` is not a date and time: write T or a space between "
+                           "the date and the time (e.g. 2026-11-02T10:00:00Z)")
     elif isinstance(value, int | float | Decimal):
         raise _Invalid(f"`{show(value)}` is a number, not a date and time {_ISO_HINT}")
     else:
@@ -303,13 +373,15 @@ _FAST: Final[dict[str, str]] = {
     "number": "if ($V.__class__ is int and -MAX_INT <= $V <= MAX_INT\n"
               "        or $V.__class__ is float and $V - $V == 0.0):\n    $KEEP",
     "boolean": "if $V is True or $V is False:\n    $KEEP",
-    "list": "if $V.__class__ is list:\n    $KEEP",
+    "list": "if $V.__class__ is list and plain($V):\n    out[$NAME] = $V[:]",
     "date": "if $V.__class__ is str:\n    try:\n        out[$NAME] = date_fromiso($V)\n"
             "    except ValueError:\n        $SLOW",
     "datetime": """\
 if $V.__class__ is str and "\\0" not in $V:
     try:
         d = fromiso($V)
+        if ($V[4] != "-" or $V[10:11] not in "Tt ") and badsep($V):
+            raise ValueError
         z = d.tzinfo
         if z is None:
             d = EPOCH_UTC + (d - utcoffset(d) - EPOCH_NAIVE)
@@ -425,7 +497,9 @@ class Coercer:
             "not_a_mapping": _not_a_mapping, "Mapping": Mapping, "UTC": UTC,
             "MAX_INT": MAX_SAFE_INTEGER,
             "fromiso": datetime.fromisoformat, "date_fromiso": date.fromisoformat,
+            "badsep": bad_separator,
             "stray": stray_before_zone, "DIGITS": _DIGITS, "datetime": datetime,
+            "plain": plain_members,
             "combine": datetime.combine, "utcoffset": self.timezone.utcoffset,
             "EPOCH_UTC": _EPOCH_UTC, "EPOCH_NAIVE": _EPOCH_NAIVE,
             "fetch": itemgetter(*keys) if keys else None,

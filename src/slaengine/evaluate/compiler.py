@@ -365,7 +365,9 @@ class _Compiler:
         out.emit("_slot = [(None, None)]")
         out.emit("def run(r, now):")
         out.emit("    last, bound = _slot[0]")
-        out.emit("    if last is not now and last != now:")
+        # Equal datetimes of one zone compare by wall time, so `fold` (which of the two
+        # 02:30s of a DST change) must match as well.
+        out.emit("    if last is not now and (last != now or last.fold != now.fold):")
         out.emit("        bound = bind(now)")
         out.emit("        _slot[0] = (now, bound)")
         out.emit("    return bound(r)")

@@ -34,7 +34,7 @@ from ..agreement.models.conditions import (
     walk,
 )
 from ..agreement.models.sections import PointsRule
-from .coerce import MAX_SAFE_INTEGER, stray_before_zone
+from .coerce import MAX_SAFE_INTEGER, bad_separator, plain_members, stray_before_zone
 
 
 class Compiler(Protocol):
@@ -60,7 +60,8 @@ _CHECKS: Final[dict[str, str]] = {
     "number": "if {v} is not None and not ({v}.__class__ is int and {low} <= {v} <= {high}"
               " or {v}.__class__ is float and {v} - {v} == 0.0): return None",
     "boolean": "if {v} is not None and {v} is not True and {v} is not False: return None",
-    "list": "if {v} is not None and {v}.__class__ is not list: return None",
+    "list": "if {v} is not None and ({v}.__class__ is not list or not _plain({v})):"
+            " return None",
     "string": "if {v}.__class__ is str: {v} = {v}.strip() or None\n"
               "elif {v} is not None: return None",
     "date": "if {v}.__class__ is str:\n"
@@ -85,6 +86,8 @@ def instant_text(tz: tzinfo) -> Callable[[str], datetime]:
         if "\0" in text:
             raise ValueError(text)
         d = fromiso(text)
+        if (text[4] != "-" or text[10:11] not in "Tt ") and bad_separator(text):
+            raise ValueError(text)
         zone = d.tzinfo
         if zone is None:
             return _EPOCH_UTC + (d - utcoffset(d) - _EPOCH_NAIVE)  # type: ignore[operator]
@@ -101,7 +104,7 @@ def namespace(tz: tzinfo) -> dict[str, Any]:
     """The names the generated function refers to besides the compiler's constants."""
     return {"_UTC": UTC, "date": date, "datetime": datetime,
             "_date_text": date.fromisoformat, "_instant_text": instant_text(tz),
-            "_U": _UNSET}
+            "_U": _UNSET, "_plain": plain_members}
 
 
 _UNSET: Final = object()  # a field or score not read yet on this path

@@ -185,6 +185,12 @@ class Engine:
         self.clocks = Clocks(spec, self.compiled.extra_paths, self.tz)
         self.recycling = Recycling(spec, self.compiled.extra_paths)
         self.key_field = self.coerce.key_field
+        # The keys a list field may be read from: a decision made from its verdicts first
+        # copies these lists with the lead, so a caller changing its list afterwards
+        # changes nothing in the decision (text, numbers and datetimes cannot change).
+        self._list_keys = tuple(dict.fromkeys(
+            key for name, spec in spec.fields.items() if spec.type == "list"
+            for key in (self.coerce.columns.get(name, name), name)))
 
     @cached_property
     def _kpi_engine(self) -> Engine:
@@ -324,7 +330,8 @@ class Engine:
         only they are worked out now, from a copy of the lead; the rest when first read
         (unless the caller has been reading nearly every decision whole: see `_Habit`)."""
         last, instant, early = self._early_slot
-        if last is not now and last != now:
+        # `fold` too: equal datetimes of one zone compare by wall time (see `compiler.run`).
+        if last is not now and (last != now or last.fold != now.fold):
             instant, early = self._early(now)
         decision = self._verdicts_first(lead, instant, early)
         return decision if decision is not None else self._full(lead, instant, None)
@@ -365,6 +372,11 @@ class Engine:
         snapshot = lead.copy()
         try:
             verdicts = early(snapshot)
+        if self._list_keys:
+            for key in self._list_keys:
+                value = snapshot.get(key)
+                if value.__class__ is list:
+                    snapshot[key] = value[:]
         except Exception:  # the full path gives the answer, or the error, for this lead
             return None
         return Decision(self, instant, verdicts, snapshot) if verdicts is not None else None

@@ -2,7 +2,8 @@
 
 The lead coercer reads dates and times with those two functions, so the embedded DuckDB
 engine must accept exactly the same text: extended and basic calendar dates, ISO week dates,
-any single character between date and time, times of 1 to 3 components with or without
+`T` or a space between date and time (CPython takes any character there; the coercer refuses
+the others, see `coerce.bad_separator`), times of 1 to 3 components with or without
 colons and a fraction after any of them, `Z` or an offset written the same way. The date
 part's length is found as CPython's `_find_isoformat_datetime_separator` finds it.
 Each function returns the parts; the caller checks the ranges and builds the value.
@@ -45,29 +46,39 @@ def case(*pairs: tuple[Expr, Expr], default: Expr | None = None) -> Expr:
 
 
 def separator_position(value: Expr) -> Expr:
-    """Where the date part ends (0-based, as CPython counts bytes of an ASCII date), or -1."""
+    """Where the date part ends (0-based, as CPython counts bytes of an ASCII date), or -1,
+    also when a time follows it after a character other than `T` or a space (`value` is upper
+    case): CPython takes any character there, ISO 8601 does not (see `coerce.bad_separator`)."""
     size = anon("STRLEN", value)
+
+    def end(position: int) -> Expr:
+        follows = _sub(value, position + 1, 1)
+        return case((exp.or_(exp.LTE(this=size, expression=lit(position)),
+                             exp.In(this=follows, expressions=[text("T"), text(" ")])),
+                     lit(position)), default=lit(-1))
+
     digits_from_8 = anon("LENGTH", anon("REGEXP_EXTRACT", anon("SUBSTRING", value, lit(8)),
                                         text(f"^{_DIGIT}*")))
     week_basic = exp.Add(this=lit(7), expression=digits_from_8)
     basic_week_position = case(
-        (exp.LT(this=week_basic, expression=lit(9)), week_basic),
+        (exp.EQ(this=digits_from_8, expression=lit(0)), end(7)),
+        (exp.EQ(this=digits_from_8, expression=lit(1)), end(8)),
         (exp.EQ(this=exp.Mod(this=exp.Paren(this=week_basic), expression=lit(2)),
-                expression=lit(0)), lit(7)),
-        default=lit(8))
+                expression=lit(0)), end(7)),
+        default=end(8))
     extended_week = case(
         (exp.LT(this=size, expression=lit(8)), lit(-1)),
         (exp.and_(exp.GT(this=size, expression=lit(8)), _char_is(value, 9, "-")), case(
             (exp.EQ(this=size, expression=lit(9)), lit(-1)),
-            (exp.and_(exp.GT(this=size, expression=lit(10)), _is_digit(value, 11)), lit(8)),
-            default=lit(10))),
-        default=lit(8))
+            (exp.and_(exp.GT(this=size, expression=lit(10)), _is_digit(value, 11)), end(8)),
+            default=end(10))),
+        default=end(8))
     return case(
         (exp.EQ(this=size, expression=lit(7)), lit(7)),
         (_char_is(value, 5, "-"), case((_char_is(value, 6, "W"), extended_week),
-                                       default=lit(10))),
+                                       default=end(10))),
         (_char_is(value, 5, "W"), basic_week_position),
-        default=lit(8))
+        default=end(8))
 
 
 # Date parts: calendar (y, m, d) or week (y, w, d), written as CPython's parse_isoformat_date
