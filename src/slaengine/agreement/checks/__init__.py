@@ -2,6 +2,7 @@
 
 from .base import Check, CheckContext
 from .clocks import check_calendars, check_service_levels
+from .contradictions import check_contradictions
 from .examples import check_test_cases
 from .kpis import check_kpis
 from .lifecycle import check_dispositions, check_recycling, check_stages
@@ -16,6 +17,7 @@ ALL_CHECKS: tuple[Check, ...] = (
     check_condition_references,
     check_cycles,
     check_operators,
+    check_contradictions,
     check_score_rules,
     check_bands,
     check_stages,
