@@ -8,6 +8,7 @@ import zoneinfo
 from collections import Counter
 from collections.abc import Iterator
 from functools import cache
+from typing import Final
 
 from ..diagnostics import Diagnostic, Location, error, warning
 from ..loader import PathKey
@@ -15,6 +16,11 @@ from ..models.common import Duration, Interval
 from ..models.sections import Calendar
 from ..public_holidays import problem
 from .base import CheckContext
+
+# A service level's allowance is hours or days; past a century it is a slip of the keyboard
+# (`99999999999999999999h`) and every clock would read as out of range.
+_MAX_ALLOWANCE_S: Final = 100 * 366 * 86400
+_MAX_BUSINESS_DAYS: Final = 100 * 366
 
 # Names zoneinfo resolves that name no place's zone: `localtime` is whatever zone the machine
 # running slaengine is set to (the same agreement would give different verdicts on different
@@ -127,7 +133,13 @@ def check_service_levels(ctx: CheckContext) -> Iterator[Diagnostic]:
         within_at = ctx.at((*base, "within"))
         if level.within.amount == 0:
             yield error("empty-allowance", f"`within: {level.within}` allows no time at all",
-                        within_at)
+                        within_at, "give the time the owner has to act, e.g. `24h` or `3bd`")
+        elif (level.within.amount > _MAX_BUSINESS_DAYS if level.within.is_business_days
+              else level.within.seconds > _MAX_ALLOWANCE_S):
+            yield error("allowance-too-long",
+                        f"`within: {level.within}` is more than a century: no clock could fall "
+                        "due within the years the business calendars cover (1900 to 2200)",
+                        within_at, "give the time the owner has to act, e.g. `24h` or `3bd`")
         if level.calendar is None:
             if level.within.is_business_days:
                 yield error("business-days-without-calendar",

@@ -44,6 +44,21 @@ def _maturity(ctx: CheckContext, maturity: Duration | None, cohort: str | None,
                     f"write it in days, e.g. `{maturity.amount}d`")
 
 
+def _share_target(ctx: CheckContext, gte: float | None, lte: float | None, unit: str | None,
+                  base: PathKey) -> Iterator[Diagnostic]:
+    """A ratio or an attainment is a share between 0 and 1, shown in % when `unit` says so:
+    a target of 25 meant as 25% could never be met (it reads "at least 2500%")."""
+    for op, value in (("gte", gte), ("lte", lte)):
+        if value is not None and not 0 <= value <= 1:
+            shown = f"{value:g}"
+            hint = (f"write `{op}: {value / 100:g}` for {shown}%" if 1 < value <= 100
+                    else "write the share as a number from 0 to 1, e.g. 0.25 for 25%")
+            yield error("target-out-of-range",
+                        f"target `{op}: {shown}` is outside 0 to 1, the range of a share"
+                        + (" shown in %" if unit == "%" else ""),
+                        ctx.at((*base, "target", op)), hint)
+
+
 def check_calibrations(ctx: CheckContext) -> Iterator[Diagnostic]:
     for name, score in ctx.spec.scores.items():
         calibration = score.calibration
@@ -87,6 +102,8 @@ def check_kpis(ctx: CheckContext) -> Iterator[Diagnostic]:
                         "`period` needs a `cohort` timestamp to place leads in time",
                         ctx.at((*base, "period")), "add e.g. `cohort: mql_at`")
         yield from _maturity(ctx, kpi.maturity, kpi.cohort, base)
+        if kpi.target is not None and (kpi.ratio is not None or kpi.attainment is not None):
+            yield from _share_target(ctx, kpi.target.gte, kpi.target.lte, kpi.unit, base)
         if kpi.target is not None and kpi.target.gte is not None and kpi.target.lte is not None \
                 and kpi.target.gte > kpi.target.lte:
             yield error("empty-range", f"target `gte: {kpi.target.gte}` is above "
