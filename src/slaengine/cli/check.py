@@ -45,6 +45,7 @@ from .evaluate import (
     open_agreement,
     parse_now,
     warn,
+    warn_one,
 )
 from .reporters import escape_github
 
@@ -419,7 +420,7 @@ def check_command(leads_path: str, agreement_dir: Path, now_text: str | None,
     stdin = leads_path == "-"
     progress = Progress(None if stdin else file_size(Path(leads_path)))
     lead_file = open_leads(engine, leads_path if stdin else Path(leads_path),
-                           on_open=progress.opened)
+                           on_open=progress.opened, on_warning=warn_one)
     warn(lead_file.warnings)
     engine = lead_file.engine
     survey = Survey(engine, lead_file.columns)

@@ -78,6 +78,11 @@ def duckdb_engine(engine: Engine, leads_path: str) -> Engine | None:
     if leads_path != "-":
         engine, warnings = check_file(engine, leads_path)
         warn(warnings)
+def warn_one(text: str) -> None:
+    """`warn` for a warning known only once the file is read (the footer a mapping left out)."""
+    warn((text,))
+
+
     return None if python_reads_mapping(engine) else engine
 
 
@@ -86,7 +91,8 @@ def checked_leads(engine: Engine, leads_path: str, progress: Progress | None = N
     """The lead file's records after its columns are checked against the engine (exit 2 when
     it lacks the key or most named columns), with the engine that reads them."""
     lead_file = open_leads(engine, leads_path if leads_path == "-" else Path(leads_path),
-                           on_open=progress.opened if progress is not None else None)
+                           on_open=progress.opened if progress is not None else None,
+                           on_warning=warn_one)
     warn(lead_file.warnings)
     return lead_file.engine, lead_file.records
 

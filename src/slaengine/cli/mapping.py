@@ -10,7 +10,14 @@ import click
 from ..evaluate.intake import open_leads
 from ..evaluate.quality import FieldQuality, Survey
 from .check import aligned_rows, plural
-from .evaluate import agreement_option, engine_for, mapping_option, open_agreement, warn
+from .evaluate import (
+    agreement_option,
+    engine_for,
+    mapping_option,
+    open_agreement,
+    warn,
+    warn_one,
+)
 
 
 @click.group("mapping")
@@ -80,7 +87,8 @@ def mapping_check_command(leads_path: str, agreement_dir: Path, mapping_file: Pa
     """
     agreement = open_agreement(agreement_dir)
     engine = engine_for(agreement, mapping_file)
-    lead_file = open_leads(engine, leads_path if leads_path == "-" else Path(leads_path))
+    lead_file = open_leads(engine, leads_path if leads_path == "-" else Path(leads_path),
+                           on_warning=warn_one)
     warn(lead_file.warnings)
     survey = Survey(lead_file.engine, lead_file.columns)
     for record in lead_file.records:

@@ -41,6 +41,7 @@ from .evaluate import (
     mapping_option,
     open_agreement,
     parse_now,
+    warn_one,
 )
 from .kpis import (
     BAND_HEADERS,
@@ -448,13 +449,14 @@ def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_te
         records: list[RawRecord] = list(checked)
         first, again = iter(records), iter(records)
     else:
-        first, again = checked, open_leads(engine, Path(leads_path)).records
+        first, again = checked, open_leads(engine, Path(leads_path), on_warning=warn_one).records
     report = build_monthly(engine, first, month, now, calibration_leads=again, now_basis=basis)
     stem = f"report-{month.key}"
     charts = monthly_charts(report)
     sections = build_sections(report, charts, stem)
     sections.insert(0, opening_actions(agreement, report))
-    third = iter(records) if leads_path == "-" else open_leads(engine, Path(leads_path)).records
+    third = (iter(records) if leads_path == "-"
+             else open_leads(engine, Path(leads_path), on_warning=warn_one).records)
     sections.insert(-1, planning(engine, third, report, customers))
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []

@@ -1,8 +1,9 @@
 """A lead file's columns against the columns the agreement's fields and the mapping expect.
 
 Pure functions: the columns each field is read from, the comparison with a header (names match
-without regard to case), and the closest columns the file has for one it lacks, so that a
-label (`Lead ID`) is suggested for an API name (`Id`) and the other way round.
+without regard to case), the columns a header names more than once, and the closest columns
+the file has for one it lacks, so that a label (`Lead ID`) is suggested for an API name (`Id`)
+and the other way round.
 """
 
 from __future__ import annotations
@@ -15,12 +16,38 @@ from typing import Final
 
 from ..agreement.models.sections import FieldSpec
 
-__all__ = ["Expected", "HeaderCheck", "closest", "compare", "expected_columns", "normalise",
-           "words"]
+__all__ = ["Expected", "HeaderCheck", "Repeated", "closest", "compare", "expected_columns", "fold",
+           "normalise", "repeats", "words"]
 
 _CAMEL: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD: Final = re.compile(r"[^0-9a-z]+")
 _CUTOFF: Final = 0.75
+
+
+def fold(name: str) -> str:
+    """A column name as a header is matched: without surrounding spaces or case."""
+    return name.strip().casefold()
+
+
+@dataclass(frozen=True, slots=True)
+class Repeated:
+    """What a CSV record holds for a column its header names more than once: which of the
+    cells is meant cannot be told, so none is kept. It carries the whole header, as written,
+    for the check that refuses the file when a field reads such a column (`intake`)."""
+
+    header: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return "(a column the header names more than once)"
+
+
+def repeats(header: Sequence[str]) -> list[tuple[int, ...]]:
+    """The positions (0-based) of each column a header names more than once, exactly or as
+    matching ignores (case, surrounding spaces), in the order the header first names them."""
+    groups: dict[str, list[int]] = {}
+    for i, name in enumerate(header):
+        groups.setdefault(fold(name), []).append(i)
+    return [tuple(g) for g in groups.values() if len(g) > 1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +87,24 @@ class HeaderCheck:
         return tuple(e for e in self.missing if e.named and not e.key)
 
     @property
+    def read(self) -> dict[str, str]:
+        """The header's columns the fields are read from, as the file spells them, each with
+        the (first) field reading it: the column found for each field, and the field's own
+        name, which the coercer falls back to, exactly."""
+        found: dict[str, str] = {}
+        header = set(self.header)
+        for item in self.expected:
+            if item in self.missing:
+                continue
+            spelled = self.resolved.get(item.field)
+            if spelled is None:  # the first of its columns the header has exactly
+                spelled = next(c for c in item.columns if c in header)
+            found.setdefault(spelled, item.field)
+            if item.field in header:
+                found.setdefault(item.field, item.field)
+        return found
+
+    @property
     def fatal(self) -> bool:
         """The key column is absent, or more than half the columns the user named are."""
         named, missing = len(self.named), len(self.missing_named) + (
@@ -71,7 +116,7 @@ class HeaderCheck:
         come last."""
         taken = {c.casefold() for c in self.resolved.values()} | {
             c.casefold() for e in self.expected if e not in self.missing for c in e.columns}
-        free = [c for c in self.header if c.casefold() not in taken]
+        free = list(dict.fromkeys(c for c in self.header if c.casefold() not in taken))
         return closest(expected.column, free, limit) or closest(expected.field, free, limit)
 
 
@@ -97,14 +142,14 @@ def compare(expected: Sequence[Expected], header: Iterable[str]) -> HeaderCheck:
     exact = set(columns)
     folded: dict[str, str] = {}
     for column in columns:
-        folded.setdefault(column.strip().casefold(), column)
+        folded.setdefault(fold(column), column)
     resolved: dict[str, str] = {}
     missing = []
     for item in expected:
         for column in item.columns:
             if column in exact:
                 break
-            spelled = folded.get(column.strip().casefold())
+            spelled = folded.get(fold(column))
             if spelled is not None:
                 resolved[item.field] = spelled
                 break

@@ -25,6 +25,7 @@ from ..agreement.diagnostics import UsageError
 from ..files import check_regular, open_regular
 from .coerce import RecordError, show
 from .csvrows import csv_rows
+from .headers import Repeated
 from .lines import MAX_LINE_BYTES, TOO_LONG, bounded_lines
 
 __all__ = ["BOM", "FORMATS", "RawRecord", "detect_format", "file_size", "json_array_hint",
@@ -303,22 +304,60 @@ def _json_problem(line: bytes) -> str:
 # ---------------------------------------------------------------- CSV
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class CsvRecord(RawRecord):
+    """A CSV record with the line it starts on (rows and lines differ after a blank line or a
+    cell over several lines; a message about a row names both). It equals the `RawRecord`
+    of the same row, data and error."""
+
+    line: int = 0
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, RawRecord):
+            return NotImplemented
+        return (self.row, self.data, self.error) == (other.row, other.data, other.error)
+
+    __hash__ = RawRecord.__hash__
+
+
+_set_line = vars(CsvRecord)["line"].__set__
+
+
+def _csv_record(row: int, line: int, data: Mapping[str, Any] | None,
+                error: RecordError | None = None) -> CsvRecord:
+    record = _new(CsvRecord)
+    _set_row(record, row)
+    _set_data(record, data)
+    _set_error(record, error)
+    _set_line(record, line)
+    return record
+
+
 def _read_csv(stream: BinaryIO) -> Iterator[RawRecord]:
     """The first row names the columns, blank rows are skipped; a row with fewer or more cells
     than the header, or a quote never closed, is unreadable (`csvrows` says how each line is
     accounted for). Cells are separated by `,`, or by `;` or a tab when the header row has
-    more of those."""
+    more of those. A column the header names twice holds `Repeated` in every record, not one
+    of its cells: a dict keeps one value per name, and which is meant cannot be told."""
     lines = bounded_lines(stream, carriage_returns=True)
     first = next(lines, b"").removeprefix(BOM)
     header: list[str] = []
-    for row, _, cells, problem in csv_rows(lines, first):
+    repeated: dict[str, Repeated] = {}
+    for row, line, cells, problem in csv_rows(lines, first):
         if problem is not None:
             shown = cells if cells and sum(map(len, cells)) <= _SHOWN else None
-            yield _unreadable(row, problem, shown)
+            yield _csv_record(row, line, None,
+                              RecordError("unreadable-record", problem, value=shown))
         elif row:
-            yield _record(row, dict(zip(header, cells, strict=True)))
+            data: dict[str, Any] = dict(zip(header, cells, strict=True))
+            if repeated:
+                data.update(repeated)
+            yield _csv_record(row, line, data)
         else:
             header = cells
+            if len(set(header)) < len(header):
+                marker = Repeated(tuple(header))
+                repeated = {name: marker for name in header if header.count(name) > 1}
 
 
 # ---------------------------------------------------------------- Parquet

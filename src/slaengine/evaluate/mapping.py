@@ -9,9 +9,10 @@ keys are options, never field names. Every option is checked where it is written
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
@@ -20,13 +21,15 @@ from ..agreement.diagnostics import UsageError, did_you_mean
 from ..agreement.loader import read_yaml_file
 from ..agreement.models.sections import FieldSpec
 from .coerce import Coercer, RecordError, show
+from .headers import Repeated
 from .leads import RawRecord
 
-__all__ = ["OPTIONS", "MappedCoercer", "MappingFile", "Translator", "load_mapping",
+__all__ = ["OPTIONS", "FooterNotes", "MappedCoercer", "MappingFile", "Translator", "load_mapping",
            "read_mapping", "without_footer"]
 
 OPTIONS: Final = ("datetime_format", "date_format", "values", "skip_footer_lines", "footer")
 _SAMPLE: Final = datetime(2026, 11, 23, 14, 5, 9)  # every part differs from every other
+_SHOWN: Final = 200  # characters of a line's cells kept in an error's value, as the reader keeps
 
 
 class MappingFile(dict[str, str]):
@@ -264,21 +267,155 @@ class MappedCoercer(Coercer):
         return values, errors + more if errors else more
 
 
-def without_footer(records: Iterator[RawRecord], mapping: MappingFile) -> Iterator[RawRecord]:
+class FooterNotes:
+    """The lines a mapping's footer option left out of a lead file, told in one warning once
+    the file is read: how many, where (the first few runs of records one after another), the
+    first and the last text. Its size is constant, however long the footer."""
+
+    _RUNS: Final = 5
+
+    def __init__(self) -> None:
+        self.option = ""  # the option that made the footer, as the mapping writes it
+        self.count = 0
+        self.runs: list[list[int]] = []  # [first, last] line of records one after another
+        self.more_runs = 0
+        self.lines = True  # CSV records say their line; other records only their number
+        self.first: str | None = None
+        self.last: str | None = None
+        self._row = -1
+
+    def add(self, record: RawRecord) -> None:
+        line = getattr(record, "line", None)
+        if line is None:
+            self.lines, line = False, record.row
+        if record.row == self._row + 1 and self.runs and not self.more_runs:
+            self.runs[-1][1] = line
+        elif len(self.runs) < self._RUNS:
+            self.runs.append([line, line])
+        elif record.row != self._row + 1:
+            self.more_runs += 1
+        self._row = record.row
+        text = _text(record)
+        self.count += 1
+        self.first = text if self.count == 1 else self.first
+        self.last = text
+
+    def warning(self, where: str) -> str | None:
+        """The warning about the lines left out, or None when none were."""
+        if not self.count:
+            return None
+        spans = [f"{a}" if a == b else f"{a} to {b}" for a, b in self.runs]
+        one = self.count == 1
+        unit = ("line" if self.lines else "record") + ("" if one else "s")
+        if self.more_runs:  # the first runs, then how many in all
+            listed = ", ".join(spans) + f" and others ({self.count} {unit} in all)"
+        else:
+            listed = spans[0] if len(spans) == 1 else ", ".join(spans[:-1]) + " and " + spans[-1]
+        said = "" if self.first is None else f": `{self.first}`" + (
+            f" to `{self.last}`" if not one and self.last is not None else "")
+        return (f"{where}: {unit} {listed} {'is' if one else 'are'} the export's footer "
+                f"(the mapping's {self.option}) and {'was' if one else 'were'} left out{said}")
+
+
+def without_footer(records: Iterator[RawRecord], mapping: MappingFile,
+                   notes: FooterNotes | None = None) -> Iterator[RawRecord]:
     """The records before a report export's footer: the first record whose first cell matches
     `footer` and all after it are notes, not leads; without such a record, the last
-    `skip_footer_lines` records are."""
-    held: deque[RawRecord] = deque()
+    `skip_footer_lines` records are. Notes are left out (and told to `notes`), but a line
+    that looks like a lead (`_like_a_lead`) keeps its place as an unreadable record saying
+    why: a mapping that no longer fits its export never drops a lead in silence. Memory: the
+    last `skip_footer_lines` records."""
+    held: deque[tuple[RawRecord, bool]] = deque()  # (record, whether it is final already)
     keep = mapping.skip_footer_lines
-    for record in records:
-        if mapping.footer is not None:
-            first = _first_cell(record)
-            if isinstance(first, str) and mapping.footer.search(first.strip()):
-                yield from held
-                return
-        held.append(record)
+    pattern = mapping.footer
+    fix = "make the pattern match the first note only"
+    records = iter(records)
+    for read in records:
+        record, final = read, False
+        if pattern is not None:
+            first = _first_cell(read)
+            if isinstance(first, str) and pattern.search(first.strip()):
+                if _like_a_lead(read):  # `Total-Q4-77` under `^Total`: no note starts here
+                    record, final = _kept(read, "but its first cell matches the mapping's "
+                                          f"`footer` pattern `{pattern.pattern}`", fix), True
+                else:
+                    yield from (r for r, _ in held)
+                    if notes is not None:
+                        notes.option = f"`footer: \"{pattern.pattern}\"`"
+                    yield from _footer(itertools.chain((record,), records), notes, (
+                        f"but it comes after {_place(record)}, where the mapping's `footer` "
+                        f"pattern `{pattern.pattern}` starts the footer"), fix)
+                    return
+        held.append((record, final))
         if len(held) > keep:
-            yield held.popleft()
+            yield held.popleft()[0]
+    lines = "line" if keep == 1 else f"{keep} lines"
+    if notes is not None:
+        notes.option = f"`skip_footer_lines: {keep}`"
+    yield from _footer(held, notes, (
+        f"but it is one of the last {lines}, which the mapping's `skip_footer_lines: {keep}` "
+        "leaves out as notes"), f"check that the export still ends with its {lines} of notes, "
+        "or correct `skip_footer_lines`")
+
+
+def _footer(records: Iterable[RawRecord | tuple[RawRecord, bool]], notes: FooterNotes | None,
+            why: str, fix: str) -> Iterator[RawRecord]:
+    """The footer's records: a note is left out, a line like a lead kept with an error (and a
+    record already made final, kept as it is)."""
+    for item in records:
+        record, final = item if isinstance(item, tuple) else (item, False)
+        if final:
+            yield record
+        elif _like_a_lead(record):
+            yield _kept(record, why, fix)
+        elif notes is not None:
+            notes.add(record)
+
+
+def _values(record: RawRecord) -> list[Any]:
+    """The values a record holds: its cells that are not blank (a column the header repeats
+    holds no value: `Repeated`)."""
+    assert record.data is not None
+    return [v for v in record.data.values() if v is not None and not isinstance(v, Repeated)
+            and not (isinstance(v, str) and not v.strip())]
+
+
+def _like_a_lead(record: RawRecord) -> bool:
+    """A footer note is one text (`"Confidential Information"`), in a row of its own or padded
+    to the header's width by a spreadsheet; a record read whole with values in two cells (or
+    in its only one) is data. A row of another width is unreadable anyway, and stays a note."""
+    if not record.data:
+        return False
+    return len(_values(record)) >= min(2, len(record.data))
+
+
+def _place(record: RawRecord) -> str:
+    line = getattr(record, "line", None)
+    return f"row {record.row} (line {line})" if line is not None else f"record {record.row}"
+
+
+def _kept(record: RawRecord, why: str, fix: str) -> RawRecord:
+    """A footer line that looks like a lead, as an unreadable record that says why."""
+    values = _values(record)
+    shown = ", ".join(f"`{show(v, 30)}`" for v in values[:3]) + (", ..." if len(values) > 3
+                                                                    else "")
+    assert record.data is not None
+    cells = [None if isinstance(v, Repeated) else v for v in record.data.values()]
+    return RawRecord(record.row, None, RecordError(
+        "unreadable-record", f"{_place(record)} looks like a lead, not a footer note ({shown}), "
+        f"{why}; it is not evaluated: {fix}",
+        value=cells if len(show(cells, _SHOWN + 1)) <= _SHOWN else None))
+
+
+def _text(record: RawRecord) -> str | None:
+    """A note's text, for the warning: its cells that are not blank."""
+    cells: Any = (record.error.value if record.error is not None else None) \
+        if record.data is None else [v for v in record.data.values()
+                                     if not isinstance(v, Repeated)]
+    if not isinstance(cells, list):
+        return None
+    text = " ".join(show(c, 10**6) for c in cells if c is not None and str(c).strip())
+    return show(text) if text else None
 
 
 def _first_cell(record: RawRecord) -> Any:
