@@ -141,3 +141,19 @@ def test_binary_text_is_shown_as_text(tmp_path: Path) -> None:
     assert error.message == "`Acme` is binary data, not text (store the column as text)"
     (error,) = found.evaluate({"id": "a", "country": b"\xff\xfe"}, NOW).errors
     assert error.message.startswith("`2 bytes of binary data` is binary data")
+
+
+def test_a_now_that_is_not_a_datetime_is_refused_on_every_call(tmp_path: Path) -> None:
+    """Also as the first call (the slot of the last `now` starts empty, not as None) and
+    after a datetime equal to it (numpy's time compares equal and has no `fold`)."""
+    np = pytest.importorskip("numpy")  # a dev dependency (through pandas)
+    found = tagged(tmp_path)
+    lead = {"id": "a", "country": "NL"}
+    with pytest.raises(TypeError, match="`now` must be a date and time"):
+        found.evaluate(lead, None)  # type: ignore[arg-type]
+    naive = dt.datetime(2026, 11, 20, 10, 0)
+    assert found.evaluate(lead, naive).verdicts["nl"] is True
+    stamp = np.datetime64("2026-11-20T10:00")
+    assert stamp == naive
+    with pytest.raises(TypeError, match="`now` must be a date and time"):
+        found.evaluate(lead, stamp)

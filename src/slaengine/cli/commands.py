@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import replace
 from datetime import date
@@ -14,6 +15,7 @@ from ..agreement.schema import dumps, generated_schemas, lead_schema
 from ..agreement.validator import ValidationResult, validate_folder
 from ..api import load_agreement
 from ..change.approvals import SIGNATURE_CODES, verify_reviews
+from ..evaluate.calendars import FIRST_YEAR, LAST_YEAR
 from ..files import atomic_write
 from .reporters import REPORTERS
 
@@ -27,6 +29,22 @@ def _today(value: str | None) -> date:
         return date.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"`{value}` is not a date; write YYYY-MM-DD") from None
+
+
+_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+
+
+def checked_month(text: str) -> str:
+    """`--month` as `YYYY-MM` in the years the business calendars cover (exit 2 otherwise)."""
+    key = text.strip()
+    if not _MONTH.fullmatch(key):
+        raise click.BadParameter(f"`{text}` is not a month; write it as YYYY-MM, e.g. 2026-10",
+                                 param_hint="--month")
+    if not FIRST_YEAR <= int(key[:4]) <= LAST_YEAR:
+        raise click.BadParameter(f"`{key}` is too far out: months from {FIRST_YEAR} to "
+                                 f"{LAST_YEAR} can be reported, the years the business "
+                                 "calendars cover", param_hint="--month")
+    return key
 
 
 def agreement_dir(folder: str | None, option: str | None) -> Path:
@@ -115,4 +133,4 @@ def schema_command(write_dir: Path | None, check_dir: Path | None, lead: bool,
     click.echo(schemas["agreement.schema.json"], nl=False)
 
 
-__all__ = ["agreement_dir", "schema_command", "validate_command"]
+__all__ = ["agreement_dir", "checked_month", "schema_command", "validate_command"]

@@ -22,6 +22,7 @@ from ..evaluate.decision import Decision
 from ..evaluate.evaluator import Engine
 from ..evaluate.intake import check_columns, check_file, open_leads, peek_columns
 from ..evaluate.leads import BOM, RawRecord, detect_format, file_size, jsonl_records
+from ..evaluate.literals import as_instant
 from ..evaluate.mapping import MappingFile, read_mapping
 from ..evaluate.records import WRITERS, Tally, write_csv
 from ..evaluate.testing import run_tests
@@ -42,10 +43,15 @@ def parse_now(text: str | None) -> datetime:
     if text is None:
         return datetime.now(UTC)
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        now = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise click.BadParameter(f"`{text}` is not an ISO 8601 time, e.g. 2026-11-20T10:00:00Z",
                                  param_hint="--now") from None
+    try:  # refused here as the engine would refuse it: as bad usage, exit 2
+        as_instant(now, UTC, now=True)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--now") from None
+    return now
 
 
 def open_agreement(folder: Path) -> Agreement:
@@ -72,17 +78,17 @@ def warn(warnings: tuple[str, ...]) -> None:
             click.echo(f"slaengine: warning: {text}", err=True)
 
 
+def warn_one(text: str) -> None:
+    """`warn` for a warning known only once the file is read (the footer a mapping left out)."""
+    warn((text,))
+
+
 def duckdb_engine(engine: Engine, leads_path: str) -> Engine | None:
     """The engine DuckDB reads the file with (its columns checked, a shipped mapping found),
     or None when the mapping's options leave the file to the Python engine."""
     if leads_path != "-":
         engine, warnings = check_file(engine, leads_path)
         warn(warnings)
-def warn_one(text: str) -> None:
-    """`warn` for a warning known only once the file is read (the footer a mapping left out)."""
-    warn((text,))
-
-
     return None if python_reads_mapping(engine) else engine
 
 

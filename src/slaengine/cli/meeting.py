@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -13,11 +12,9 @@ from ..change.meetings import Headlines, draft_meeting, write_new
 from ..kpis import parse_period
 from ..reports.monthly import MonthlyReport, build_monthly, default_now
 from .check import plural
-from .commands import _today
+from .commands import _today, checked_month
 from .evaluate import agreement_option, checked_leads, engine_for, mapping_option, open_agreement
 from .kpis import number_text
-
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 
 
 @click.group("meeting")
@@ -72,10 +69,7 @@ def new_command(meeting_id: str, agreement_dir: Path, month_text: str | None,
     """Write meetings/<today>-<MEETING_ID>.yaml, prefilled; prints its path."""
     agreement = open_agreement(agreement_dir)
     day = _today(today)
-    month_key = (month_text or _month_before(day)).strip()
-    if not _MONTH.fullmatch(month_key):
-        raise click.BadParameter(f"`{month_key}` is not a month; write it as YYYY-MM, "
-                                 "e.g. 2026-10", param_hint="--month")
+    month_key = checked_month(month_text or _month_before(day))
     found = None
     if leads_path is not None:
         engine = engine_for(agreement, mapping_file)

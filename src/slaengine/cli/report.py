@@ -34,6 +34,7 @@ from ..kpis.headline import DEFAULT_MIN_LEADS
 from ..kpis.planning import plan
 from ..reports.monthly import NO_CODE, MonthlyReport, build_monthly, default_now
 from .check import markdown_cell, plural, short_digest
+from .commands import checked_month
 from .evaluate import (
     agreement_option,
     checked_leads,
@@ -64,7 +65,6 @@ if TYPE_CHECKING:
 
 __all__ = ["build_sections", "render_html", "render_markdown", "report_command"]
 
-_MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 _MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
                 "September", "October", "November", "December")
 
@@ -429,9 +429,7 @@ def planning(engine: Engine, records: Iterable[RawRecord], report: MonthlyReport
 def report_command(leads_path: str, month_text: str, agreement_dir: Path, now_text: str | None,
                    out_dir: Path, mapping_file: Path | None, customers: int | None) -> None:
     """The monthly feedback report: what converted and why, what did not, the next 30 days."""
-    if not _MONTH.fullmatch(month_text.strip()):
-        raise click.BadParameter(f"`{month_text}` is not a month; write it as YYYY-MM, "
-                                 "e.g. 2026-10", param_hint="--month")
+    month_text = checked_month(month_text)
     try:  # matplotlib takes a while to import, and only this command needs it
         from ..reports.charts import monthly_charts  # noqa: PLC0415
     except ImportError:  # matplotlib is the `report` extra

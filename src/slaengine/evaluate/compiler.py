@@ -362,12 +362,14 @@ class _Compiler:
         out.emit("    return evaluate")
         # `run(r, now)`: the bound function of the last `now` asked about, kept in one slot
         # that is read and replaced whole, so threads never see half of an update.
-        out.emit("_slot = [(None, None)]")
+        out.emit("_slot = [(object(), None)]")
         out.emit("def run(r, now):")
         out.emit("    last, bound = _slot[0]")
         # Equal datetimes of one zone compare by wall time, so `fold` (which of the two
-        # 02:30s of a DST change) must match as well.
-        out.emit("    if last is not now and (last != now or last.fold != now.fold):")
+        # 02:30s of a DST change) must match as well, and the class (another kind of time
+        # may equal a datetime and have no fold).
+        out.emit("    if last is not now and (now.__class__ is not last.__class__"
+                 " or last != now or last.fold != now.fold):")
         out.emit("        bound = bind(now)")
         out.emit("        _slot[0] = (now, bound)")
         out.emit("    return bound(r)")

@@ -30,6 +30,7 @@ _EMPTY: Mapping[str, Any] = {}
 _NO_READINGS: tuple[Reading, ...] = ()
 _UNKNOWN_STAGES_KEPT = 256  # distinct unknown stage values whose violation is kept
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NOT_YET = object()  # the `now` of the verdicts-only function before the first call
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,7 +175,7 @@ class Engine:
         self.compiled: CompiledAgreement = compile_agreement(
             spec, self.tz, loaded, name=f"{spec.version} {digest[7:19]}", kpis=kpis,
             columns=None if isinstance(self.coerce, MappedCoercer) else self.coerce.columns)
-        self._early_slot: tuple[Any, datetime, Early | None] = (None, _EPOCH, None)
+        self._early_slot: tuple[Any, datetime, Early | None] = (_NOT_YET, _EPOCH, None)
         self._habit = _Habit()
         self.definition_names = self.compiled.definition_names
         self.score_names = self.compiled.score_names
@@ -205,8 +206,10 @@ class Engine:
         return Interpreter(self.spec, self.tz, self.loaded)
 
     def instant(self, now: datetime) -> datetime:
-        """`now` as an aware UTC instant; a naive `now` is read in the agreement's timezone."""
-        return as_instant(now, self.tz)
+        """`now` as an aware UTC instant; a naive `now` is read in the agreement's timezone.
+        TypeError when it is not a datetime, ValueError when it is outside the years the
+        business calendars cover (see `as_instant`)."""
+        return as_instant(now, self.tz, now=True)
 
     def follow_up(self, values: Mapping[str, Any], verdicts: Mapping[str, bool],
                   extras: tuple[bool, ...], stage: str | None,
@@ -330,8 +333,10 @@ class Engine:
         only they are worked out now, from a copy of the lead; the rest when first read
         (unless the caller has been reading nearly every decision whole: see `_Habit`)."""
         last, instant, early = self._early_slot
-        # `fold` too: equal datetimes of one zone compare by wall time (see `compiler.run`).
-        if last is not now and (last != now or last.fold != now.fold):
+        # `fold` too: equal datetimes of one zone compare by wall time (see `compiler.run`);
+        # the class first, as another kind of time may equal a datetime and have no fold.
+        if last is not now and (now.__class__ is not last.__class__ or last != now
+                                or last.fold != now.fold):
             instant, early = self._early(now)
         decision = self._verdicts_first(lead, instant, early)
         return decision if decision is not None else self._full(lead, instant, None)
@@ -370,13 +375,13 @@ class Engine:
         if early is None or whole or lead.__class__ is not dict:
             return None
         snapshot = lead.copy()
-        try:
-            verdicts = early(snapshot)
         if self._list_keys:
             for key in self._list_keys:
                 value = snapshot.get(key)
                 if value.__class__ is list:
                     snapshot[key] = value[:]
+        try:
+            verdicts = early(snapshot)
         except Exception:  # the full path gives the answer, or the error, for this lead
             return None
         return Decision(self, instant, verdicts, snapshot) if verdicts is not None else None

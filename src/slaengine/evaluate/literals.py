@@ -19,10 +19,26 @@ import re2  # type: ignore[import-untyped]
 from ..agreement.models.common import Duration, parse_date, parse_datetime
 from ..agreement.models.conditions import FieldCondition, ScoreCondition
 from ..agreement.regex import translate
+from .calendars import FIRST_YEAR, LAST_YEAR
 
 
-def as_instant(value: datetime, tz: tzinfo) -> datetime:
-    """An aware UTC datetime; a naive one is read in the agreement's timezone."""
+def as_instant(value: datetime, tz: tzinfo, *, now: bool = False) -> datetime:
+    """An aware UTC datetime; a naive one is read in the agreement's timezone.
+
+    TypeError for anything but a datetime. With `now` (the time a lead is evaluated at), a
+    ValueError too when its year, as written, is outside the years the business calendars
+    cover: far out, `now - 30d` and the like would not be a date any more.
+    """
+    if not isinstance(value, datetime):
+        what = ("a date" if isinstance(value, date) else "None" if value is None
+                else "text (datetime.fromisoformat reads it)" if isinstance(value, str)
+                else "a number" if isinstance(value, int | float)
+                else f"a {type(value).__name__}")
+        raise TypeError(f"`now` must be a date and time (a datetime), not {what}; "
+                        "e.g. datetime(2026, 11, 20, 10, 0, tzinfo=UTC)")
+    if now and not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(f"`now` must be a time in the years {FIRST_YEAR} to {LAST_YEAR} (the "
+                         f"years the business calendars cover), not {value.isoformat()}")
     if value.tzinfo is None:
         value = value.replace(tzinfo=tz)
     return value.astimezone(UTC)

@@ -13,7 +13,10 @@ result objects and their JSON) and `compute` (the pass itself).
 Semantics (the RevOps reading of `kpis.yaml`):
 
 * **Scope.** A lead is in scope of a KPI when its `where` holds (every lead when there is
-  none) and, when the KPI has a `cohort`, that timestamp is recorded. A record that cannot be
+  none) and, when the KPI has a `cohort`, that timestamp is recorded. A cohort timestamp at
+  the ends of the calendar (the years 1 and 9999) whose period cannot be worked out in the
+  agreement's timezone (its bounds, or its end plus the maturity, are not dates) is bad data:
+  the lead is left out of that KPI, as one without the timestamp is. A record that cannot be
   read at all is never in scope (`KpiReport.unreadable` counts them); a record with some bad
   values is evaluated with those values missing, as everywhere in slaengine.
 * **Measures.** `count`: leads in scope. `ratio`: of the leads in scope, the denominator

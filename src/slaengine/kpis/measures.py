@@ -96,6 +96,7 @@ class Plan:
         self.periods = Periods(kpi.period, engine.tz) if kpi.period and kpi.cohort else None
         self.maturity_s = kpi.maturity.seconds if kpi.maturity and kpi.cohort else None
         self.mature_before = now - self.maturity_s if self.maturity_s is not None else None
+        self.slack = float(self.maturity_s or 0)  # how far past its end a period is read
         self.window = ((window.start.timestamp(), window.end.timestamp())
                        if window is not None and kpi.cohort else None)
         self.group = kpi.group_by
@@ -134,7 +135,9 @@ class Plan:
                                  and not self.window[0] <= epoch < self.window[1]):
                 return
             if self.periods is not None:
-                period = self.periods.key(epoch)
+                period = self.periods.lead_key(epoch, self.slack)
+                if period is None:  # at the ends of the calendar: no period holds it
+                    return
             if self.mature_before is not None:
                 mature = epoch <= self.mature_before
         key = (period, group_text(get(self.group)) if self.group is not None else None, mature)

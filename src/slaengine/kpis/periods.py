@@ -6,7 +6,7 @@ import math
 import re
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 __all__ = ["PeriodRange", "Periods", "parse_period"]
 
@@ -38,6 +38,13 @@ def _key(kind: str, year: int, number: int) -> str:
             "week": f"{year:04d}-W{number:02d}"}[kind]
 
 
+def _local_key(kind: str, local: datetime) -> str:
+    """The key of the period a local time falls in."""
+    if kind == "week":
+        return _key("week", *local.isocalendar()[:2])
+    return _key(kind, local.year, local.month if kind == "month" else (local.month + 2) // 3)
+
+
 @dataclass(frozen=True)
 class PeriodRange:
     """One month, quarter or ISO week in the agreement's timezone: `[start, end)`."""
@@ -48,6 +55,12 @@ class PeriodRange:
     end: datetime
 
 
+def _too_far(text: str) -> ValueError:
+    return ValueError(f"`{text}` is too far out: a period must begin and end within the years "
+                      "1 to 9999, in UTC and in the agreement's timezone; write a period such "
+                      "as `2026-10`")
+
+
 def parse_period(text: str, tz: tzinfo) -> PeriodRange:
     """`2026-10`, `2026-Q4` or `2026-W43` as a range in `tz`; ValueError for anything else."""
     for kind, pattern in _PERIOD_TEXT.items():
@@ -55,14 +68,20 @@ def parse_period(text: str, tz: tzinfo) -> PeriodRange:
         if found is None:
             continue
         year, number = int(found.group(1)), int(found.group(2))
-        if kind == "week" and not 1 <= number <= len(_periods_of_year(kind, year)):
-            raise ValueError(f"{year} has no ISO week {number}")
-        start = _period_start(kind, year, number, tz)
+        if year == 0:
+            raise _too_far(text)
         last = len(_periods_of_year(kind, year))
-        end = (_period_start(kind, year + 1, 1, tz) if number == last
-               else _period_start(kind, year, number + 1, tz))
-        return PeriodRange(kind, _key(kind, year, number), datetime.fromtimestamp(start, UTC),
-                           datetime.fromtimestamp(end, UTC))
+        if kind == "week" and not 1 <= number <= last:
+            raise ValueError(f"{year} has no ISO week {number}")
+        try:
+            start = _period_start(kind, year, number, tz)
+            end = (_period_start(kind, year + 1, 1, tz) if number == last
+                   else _period_start(kind, year, number + 1, tz))
+            return PeriodRange(kind, _key(kind, year, number),
+                               datetime.fromtimestamp(start, UTC),
+                               datetime.fromtimestamp(end, UTC))
+        except (ValueError, OverflowError):  # the calendar holds the years 1 to 9999 only
+            raise _too_far(text) from None
     raise ValueError(f"`{text}` is not a period; write a month `2026-10`, a quarter "
                      "`2026-Q4` or an ISO week `2026-W43`")
 
@@ -78,6 +97,18 @@ def _local(epoch: float, tz: tzinfo) -> datetime:
             return datetime.min if epoch < 0 else datetime.max
 
 
+def _workable(key: str, tz: tzinfo, maturity: float) -> bool:
+    """Whether the period `key` and what is worked out from it (the end of the period before,
+    for a trend; its end plus the maturity, for when it matures) are dates."""
+    try:
+        period = parse_period(key, tz)
+        (period.start - timedelta(seconds=1)).astimezone(tz)
+        (period.end + timedelta(seconds=maturity)).astimezone(tz)
+    except (ValueError, OverflowError):
+        return False
+    return True
+
+
 class Periods:
     """The period key of an epoch by binary search over period starts, built a few years at a
     time as timestamps need them (a timezone conversion per lead would cost far more)."""
@@ -88,19 +119,41 @@ class Periods:
         self.starts: list[float] = []
         self.keys: list[str] = []
         self.ends: dict[str, float] = {}
+        self.workable: dict[tuple[str, float], bool] = {}  # far-out keys, by maturity
 
     def key(self, epoch: float) -> str:
+        """The key of the period `epoch` falls in; at the very ends of the calendar, where
+        the timezone cannot be applied, the key of its UTC (or clamped) time."""
         starts = self.starts
         if not starts or not starts[0] <= epoch < starts[-1]:
             self._cover(epoch)
             starts = self.starts
             if not starts or not starts[0] <= epoch < starts[-1]:
-                local = _local(epoch, self.tz)
-                if self.kind == "week":
-                    return _key("week", *local.isocalendar()[:2])
-                return _key(self.kind, local.year, local.month if self.kind == "month"
-                            else (local.month + 2) // 3)
+                return _local_key(self.kind, _local(epoch, self.tz))
         return self.keys[bisect_right(starts, epoch) - 1]
+
+    def lead_key(self, epoch: float, maturity: float = 0.0) -> str | None:
+        """The key of the period a lead's timestamp falls in, or None when that period cannot
+        be worked with: at the ends of the calendar (the years 1 and 9999) the period, its
+        bounds, the end of the one before it or its end plus `maturity` seconds is not a date
+        in UTC or in the timezone. Such a timestamp is bad data; `key` would clamp it."""
+        starts = self.starts
+        if not starts or not starts[0] <= epoch < starts[-1]:
+            self._cover(epoch)
+            starts = self.starts
+            if not starts or not starts[0] <= epoch < starts[-1]:
+                return self._far_key(epoch, maturity)
+        return self.keys[bisect_right(starts, epoch) - 1]
+
+    def _far_key(self, epoch: float, maturity: float) -> str | None:
+        try:
+            key = _local_key(self.kind, datetime.fromtimestamp(epoch, self.tz))
+        except (OverflowError, ValueError, OSError):
+            return None
+        workable = self.workable.get((key, maturity))
+        if workable is None:
+            workable = self.workable[(key, maturity)] = _workable(key, self.tz, maturity)
+        return key if workable else None
 
     def end(self, key: str) -> float:
         if key not in self.ends:
