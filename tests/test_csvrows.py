@@ -64,6 +64,21 @@ def test_two_stray_quotes_do_not_swallow_the_rows_between(tmp_path: Path) -> Non
     assert error.startswith("row 3 (line 4) has a quoted cell that runs on to line 11, and then")
 
 
+@pytest.mark.parametrize("cell", ['"1"200', '"50" ', '"a"b"'])
+def test_text_after_a_closing_quote_is_an_error(tmp_path: Path, cell: str) -> None:
+    """`"1"200` is no CSV cell: read as 1200 it passed an employee-count test unnoticed."""
+    rows = list(ROWS)
+    cells = rows[6].split(",")
+    cells[1] = cell
+    rows[6] = ",".join(cells)
+    code, records, _ = evaluate(write(tmp_path / "leads.csv", rows))
+    assert code == 1 and len(records) == 20
+    assert [r["id"] for r in records] == [*IDS[:6], None, *IDS[7:]]
+    assert errors(records) == [
+        "row 7 (line 8) has text after the closing quote of a cell (as in `\"1\"200`); quote "
+        "the whole cell or remove its quotes"]
+
+
 def test_short_and_long_rows_are_errors(tmp_path: Path) -> None:
     rows = list(ROWS)
     rows[3] = ",".join(rows[3].split(",")[:5])

@@ -61,7 +61,7 @@ class _Feed:
         """A new reader over the lines after the first of the current row, then the rest."""
         self.replay.extendleft(reversed(self.taken[1:]))
         self.cut = False
-        return csv.reader(self.lines(), delimiter=delimiter)
+        return csv.reader(self.lines(), delimiter=delimiter, strict=True)
 
 
 def _decoded(lines: Iterator[bytes], problems: dict[int, str]) -> Iterator[tuple[int, str]]:
@@ -92,7 +92,8 @@ def csv_rows(lines: Iterator[bytes], first: bytes) -> Iterator[Row]:
     feed = _Feed(numbered)
     if head is not None:
         feed.replay.append(head)
-    reader: Iterator[list[str]] = csv.reader(feed.lines(), delimiter=delimiter)
+    # `strict`: text after a closing quote (`"1"200`) is an error, not glued to the cell.
+    reader: Iterator[list[str]] = csv.reader(feed.lines(), delimiter=delimiter, strict=True)
     header: list[str] | None = None
     row = 0
     while True:
@@ -124,6 +125,10 @@ def csv_rows(lines: Iterator[bytes], first: bytes) -> Iterator[Row]:
                        "the lines after it are read as rows of their own")
         elif problems and any(n in problems for n, _ in taken):
             problem = next(problems[n] for n, _ in taken if n in problems)
+        elif failure is not None and len(taken) > 1 and failure.startswith(_AFTER_QUOTE):
+            problem = (f"has a quoted cell that runs on to line {end}, and then the row is not "
+                       "valid CSV: is a quote missing? the lines after it are read as rows of "
+                       "their own")
         elif failure is not None:
             pass
         elif not cells:
@@ -144,6 +149,9 @@ def csv_rows(lines: Iterator[bytes], first: bytes) -> Iterator[Row]:
             reader = feed.again(delimiter)
 
 
+_AFTER_QUOTE: Final = "has text after the closing quote of a cell"
+
+
 def _cells(n: int) -> str:
     return "1 cell" if n == 1 else f"{n} cells"
 
@@ -156,6 +164,9 @@ def _csv_problem(message: str) -> str:
     if message.startswith("field larger than field limit"):
         return (f"has a cell longer than {csv.field_size_limit():,} characters, the limit; "
                 "is a quote missing?")
+    if message.endswith("expected after '\"'"):
+        return (f"{_AFTER_QUOTE} (as in `\"1\"200`); quote the whole cell or remove its "
+                "quotes")
     return f"is not valid CSV: {message.lower()}"
 
 
