@@ -223,7 +223,8 @@ def test_not_over_a_test_on_a_missing_value_is_true(agreement: slaengine.Agreeme
 
 PATTERNS = [r"\.edu$", r"^[A-Z]{2}$", r"(?i)gmail|outlook", r"^\d+$", "", ".*",
             r"(?i)\b(intern|student|trainee)\b", r"\bab", r"ab\b", r"\Bb", r"[^\w\s]+",
-            r"(?i)straße", r"^a.c$", r"x{2,3}?y", r"(?s)a.b", r"[\d-]{3}$", r"^(?:ab|cd)+$"]
+            r"(?i)straße", r"^a.c$", r"x{2,3}?y", r"(?s)a.b", r"[\d-]{3}$", r"^(?:ab|cd)+$",
+            r"(?i)dijital", r"(?i)^[h-j]$", r"(?i)^[^i]$", r"(?i)İ"]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -231,6 +232,7 @@ PATTERNS = [r"\.edu$", r"^[A-Z]{2}$", r"(?i)gmail|outlook", r"^\d+$", "", ".*",
     ["intern", "Intern!", "éintern", "x.edu", "x.edu\n", "NL", "ÄB", "123", "١٢٣", "a\nb",
      "STRASSE", "straße", "ab", "a_b", "xxy", "12-"])), min_size=1, max_size=20))
 @example(["Éintern", "intern_x", " intern", "Stagiaire (Intern)"])
+@example(["dİjİtal.com.tr", "DIJITAL", "dıjıtal", "İ", "ı", "I", "i", "h"])  # Turkish i
 def test_regexes_search_as_python_does_on_duckdb(values: list[str]) -> None:
     values = [v.replace("\x00", "") for v in values]
     con = duckdb.connect()

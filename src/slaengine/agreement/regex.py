@@ -68,6 +68,16 @@ class Translated:
 # ---------------------------------------------------------------- the writer
 
 
+# Python's case-insensitive matching takes i, I, İ (dotted capital) and ı (dotless small) as
+# one letter; Unicode's simple case folding, which RE2, Java and PostgreSQL follow, keeps the
+# Turkish two apart. Under `(?i)` these four are written out as a class of their own.
+_DOTTED_I: Ranges = ((0x49, 0x49), (0x69, 0x69), (0x130, 0x131))
+
+
+def _meets(ranges: Ranges, other: Ranges) -> bool:
+    return any(lo <= b and a <= hi for lo, hi in ranges for a, b in other)
+
+
 class _Writer:
     def __init__(self, flavor: str, pattern: str):
         self.flavor, self.source = flavor, pattern
@@ -134,6 +144,8 @@ class _Writer:
             else:
                 raise self.refuse(str(op).lower(), "no engine here can say it exactly")
         found = _normalise(ranges)
+        if flags & re.IGNORECASE and self.flavor != "ere" and _meets(found, _DOTTED_I):
+            found = _normalise([*found, *_DOTTED_I])
         return _complement(found) if negate else found
 
     def category(self, category: Any, flags: int) -> Ranges:
@@ -166,8 +178,12 @@ class _Writer:
     def node(self, item: tuple[Any, Any], flags: int, before: str, after: str) -> str:
         op, av = item
         if op is C.LITERAL:
+            if flags & re.IGNORECASE and self.flavor != "ere" and _meets(((av, av),), _DOTTED_I):
+                return self.char_class(_DOTTED_I)
             return self.char(av)
         if op is C.NOT_LITERAL:
+            if flags & re.IGNORECASE and self.flavor != "ere" and _meets(((av, av),), _DOTTED_I):
+                return self.char_class(_complement(_DOTTED_I))
             return self.char_class(_complement(((av, av),)))
         if op is C.ANY:
             if flags & re.DOTALL:
