@@ -135,6 +135,45 @@ def commits_of(agreement_dir: Path, limit: int = SEARCHED_COMMITS
             yield commit, spec
 
 
+@dataclass(frozen=True)
+class Added:
+    """The commit that added a file, and its place in `git log --topo-order` (0: newest)."""
+
+    commit: str
+    position: int
+
+
+def files_added(folder: Path) -> dict[Path, Added] | None:
+    """The commit that added each file now under `folder` (the add of its current copy: a
+    file deleted and added again counts from the second add; a rename is a delete and an add),
+    by resolved path. A file no commit added (not committed yet) is not in it. None when
+    `folder` is not in a git repository or its history cannot be read."""
+    root = repo_root(folder)
+    if root is None:
+        return None
+    relative = _in_repo(folder, root)
+    log = _git(["-c", "core.quotePath=false", "log", "--topo-order", "--no-renames",
+                "--diff-filter=A", "--name-only", "--format=%x00%H", "--", relative or "."],
+               root)
+    if log.returncode != 0:
+        return None
+    found: dict[Path, Added] = {}
+    for position, entry in enumerate(log.stdout.decode("utf-8", "replace").split("\0")[1:]):
+        commit, _, names = entry.partition("\n")
+        for name in names.splitlines():
+            if name:
+                found.setdefault((root / name).resolve(), Added(commit.strip(), position))
+    return found
+
+
+def is_ancestor(older: str, newer: str, folder: Path) -> bool:
+    """Whether commit `older` is `newer` or one of its ancestors, in the repository of
+    `folder`."""
+    root = repo_root(folder)
+    return root is not None and _git(["merge-base", "--is-ancestor", older, newer],
+                                     root).returncode == 0
+
+
 def find_content(wanted: str, agreement_dir: Path, limit: int = SEARCHED_COMMITS
                  ) -> tuple[str, AgreementSpec] | None:
     """The newest commit whose agreement folder has the digest `wanted`, and its content."""

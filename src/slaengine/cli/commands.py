@@ -10,11 +10,11 @@ from pathlib import Path
 
 import click
 
-from ..agreement.diagnostics import UsageError, sort_diagnostics, warning
+from ..agreement.diagnostics import sort_diagnostics
 from ..agreement.schema import dumps, generated_schemas, lead_schema
 from ..agreement.validator import ValidationResult, validate_folder
 from ..api import load_agreement
-from ..change.approvals import SIGNATURE_CODES, verify_reviews
+from ..change.approvals import signature_diagnostics
 from ..evaluate.calendars import FIRST_YEAR, LAST_YEAR
 from ..files import atomic_write
 from .reporters import REPORTERS
@@ -74,26 +74,11 @@ def validate_command(folder: str | None, agreement_option: str | None, fmt: str,
 
 
 def with_signatures(result: ValidationResult, today: date, strict: bool) -> ValidationResult:
-    """The result with the latest review's signatures verified (ssh-keygen, git) as warnings."""
-    if result.structured is None or result.digest is None or not any(
-            a.signature for r in result.structured.reviews for a in r.approvals):
-        return result  # nothing signed: nothing only ssh-keygen could find
-    reviews = result.structured.reviews
-    latest = max(range(len(reviews)), key=lambda i: (reviews[i].date, i))
-    try:
-        check = verify_reviews(result.structured.spec, reviews, result.loaded.root,
-                               result.digest, today)[latest]
-    except UsageError as problem:
-        found = [warning("signatures-not-verified", f"signatures not verified: {problem}",
-                         result.loaded.locate(("reviews", latest)))]
-    else:
-        found = [warning(a.code, f"the approval of `{a.party}` does not count: {a.problem}",
-                         result.loaded.locate(("reviews", latest, "approvals", a.index)))
-                 for a in check.approvals if a.code in SIGNATURE_CODES]
-        if check.note and reviews[latest].digest == result.digest:  # else: digest-mismatch
-            found.append(warning("approval-keys-unknown", f"the review's signatures cannot be "
-                                 f"verified: {check.note}", result.loaded.locate(
-                                     ("reviews", latest, "digest"))))
+    """The result with the signatures verified (ssh-keygen, git): the latest review's approvals
+    as warnings, what makes the history of approvals fail as errors."""
+    found = signature_diagnostics(result, today)
+    if not found:
+        return result
     if strict:
         found = [d.as_error() for d in found]
     return replace(result, diagnostics=sort_diagnostics(result.diagnostics + found))

@@ -12,7 +12,16 @@ from ..agreement.checks.reviews import semver_key
 from ..agreement.diagnostics import UsageError
 from ..agreement.digest import short_digest
 from ..agreement.models import Review
-from ..change.approvals import ReviewCheck, check_json, latest_check, problems_of
+from ..change.approvals import (
+    ReviewCheck,
+    ReviewError,
+    check_json,
+    errors_json,
+    history_errors,
+    latest_index,
+    problems_of,
+    verify_reviews,
+)
 from ..change.approve import Refused, approve, set_version
 from ..change.revisions import (
     Baseline,
@@ -133,7 +142,8 @@ def signatures_text(check: ReviewCheck | None) -> list[str]:
     return lines
 
 
-def status_text(status: Status, required: bool, check: ReviewCheck | None = None) -> str:
+def status_text(status: Status, required: bool, check: ReviewCheck | None = None,
+                errors: list[ReviewError] | None = None) -> str:
     agreement, review = status.agreement, status.in_force
     lines = [f"{agreement.name}, version {agreement.version} "
              f"(digest {short_digest(agreement.digest)})"]
@@ -167,6 +177,9 @@ def status_text(status: Status, required: bool, check: ReviewCheck | None = None
             f"overdue by {-days} day{'s' if days != -1 else ''}" if days < 0
             else "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"))
     lines += signatures_text(check)
+    if errors and not required:  # with --require-approval, listed below
+        lines.append("History of approvals: fails")
+        lines += [f"  - {e.text()}" for e in errors]
     if required:
         if status.problems:
             lines.append("Approval: missing")
@@ -193,14 +206,19 @@ def status_command(agreement_dir: Path, require_approval: bool, today: str | Non
     agreement = open_agreement(agreement_dir)
     day = _today(today)
     status = review_status(agreement, day)
-    check = latest_check(agreement.spec, agreement.reviews, agreement.root, agreement.digest, day)
+    reviews = agreement.reviews
+    checks = verify_reviews(agreement.spec, reviews, agreement.root, agreement.digest, day)
+    check = checks[latest_index(reviews)] if reviews else None
+    errors = history_errors(checks)
     if check is not None:
         status.problems += problems_of(check)
+    status.problems += [e.text() for e in errors]
     if fmt == "json":
         doc = status.to_json()
         doc["signatures"] = check_json(check) if check is not None else None
+        doc["history_errors"] = errors_json(errors)
         doc["approval"]["ok"] = not status.problems
         click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
     else:
-        click.echo(status_text(status, require_approval, check))
+        click.echo(status_text(status, require_approval, check, errors))
     sys.exit(1 if require_approval and status.problems else 0)
