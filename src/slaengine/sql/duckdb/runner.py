@@ -124,7 +124,7 @@ class DuckRun:
     def open_source(self) -> Source:
         try:
             if self.fmt == "csv":
-                return csv_source(self.path)
+                return csv_source(self.path, self.engine.coerce.columns)
             if self.fmt == "jsonl":
                 keys = list(dict.fromkeys(k for n in self.engine.spec.fields
                                           for k in (self.engine.coerce.columns[n], n)))
@@ -437,7 +437,11 @@ class RecordBuilder:
         return out
 
     def column(self, name: str, first: bool) -> str:
-        return self.engine.coerce.columns[name] if first else name
+        """The column a field's value was read from: its own (the mapping's, or the field's
+        `source`) when the file has that column and its value was there, else the column
+        named as the field, which the coercer falls back to (alone, it is `first` too)."""
+        column = self.engine.coerce.columns[name]
+        return column if first and column in self.run.source.columns else name
 
     def error(self, name: str, column: str, raw: Any) -> dict[str, Any]:
         key = (name, column, orjson.dumps(raw, default=str))
