@@ -222,7 +222,8 @@ class Translator:
         yield error("invalid-value",
                     f"`{_scalar(value)}` is not one of " + ", ".join(f"`{o}`" for o in options),
                     at, wording.choice_hint(value, options) or did_you_mean(
-                        _scalar(value), options, list_known=False))
+                        _scalar(value), options, list_known=False)
+                    or f"write one of {', '.join(f'`{o}`' for o in options)}")
 
     _const = _enum
 
@@ -282,7 +283,8 @@ class Translator:
         if not isinstance(limit, int | float):
             return
         if kind in ("minItems", "minLength", "minProperties") and limit == 1:
-            yield error("invalid-value", f"`{name}` must not be empty", at)
+            yield error("invalid-value", f"`{name}` must not be empty", at,
+                        f"give `{name}` at least one value, or remove it")
             return
         if name == "between" and kind in ("minItems", "maxItems"):
             yield error("invalid-value", "`between` takes two values: the low end and the "
