@@ -113,8 +113,9 @@ def datetime_texts(offset: str | None = None) -> st.SearchStrategy[str]:
 
 
 @cache
-def durations(units: tuple[str, ...] = ("s", "m", "h", "d", "w")) -> st.SearchStrategy[str]:
-    return st.builds(lambda n, u: f"{n}{u}", st.integers(1, 10_000), st.sampled_from(units))
+def durations(units: tuple[str, ...] = ("s", "m", "h", "d", "w"),
+              most: int = 10_000) -> st.SearchStrategy[str]:
+    return st.builds(lambda n, u: f"{n}{u}", st.integers(1, most), st.sampled_from(units))
 
 
 def _clock(minutes: int) -> str:
@@ -261,7 +262,24 @@ def condition(draw: Draw, env: Env, depth: int = 0) -> Data:
         return {"definition": draw(st.sampled_from(env.definitions))}
     if kind == "not":
         return {"not": condition(draw, env, depth + 1)}
-    return {kind: [condition(draw, env, depth + 1) for _ in _some(draw, 1, 3)]}
+    children = [condition(draw, env, depth + 1) for _ in _some(draw, 1, 3)]
+    if kind == "all":  # one test per field or score side by side: two might contradict
+        children = _one_test_each(children)
+    return {kind: children}
+
+
+def _one_test_each(children: list[Data]) -> list[Data]:
+    """`children` without a second direct test of a field or score already tested."""
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for child in children:
+        subject = next(((k, child[k]) for k in ("field", "score") if k in child), None)
+        if subject is not None:
+            if subject in seen:
+                continue
+            seen.add(subject)
+        kept.append(child)
+    return kept
 
 
 def conditions(env: Env) -> st.SearchStrategy[Data]:
@@ -463,8 +481,8 @@ def _service_levels(draw: Draw, ctx: _Context) -> Data:
             # On a business calendar `d` and `w` are ambiguous (an error): hours or business days.
             level["calendar"] = draw(st.sampled_from(ctx.calendars))
             level["within"] = draw(durations(("s", "m", "h", "bd")))
-        else:
-            level["within"] = draw(durations())
+        else:  # 5,000 weeks at most: an allowance over a century is refused
+            level["within"] = draw(durations(most=5_000))
         _maybe(draw, level, "description", texts())
         _maybe(draw, level, "warn_at", st.floats(0, 1, exclude_min=True, exclude_max=True))
         if _flag(draw):
@@ -530,7 +548,9 @@ def _kpis(draw: Draw, ctx: _Context, levels: list[str]) -> Data:
             _maybe(draw, kpi, "period", st.sampled_from(("week", "month", "quarter")))
             _maybe(draw, kpi, "maturity", durations())
         if _flag(draw):
-            low, high = sorted([draw(numbers), draw(numbers)])
+            share = "ratio" in kpi or "attainment" in kpi  # a target from 0 to 1
+            values = st.floats(0, 1) if share else numbers
+            low, high = sorted([draw(values), draw(values)])
             kpi["target"] = draw(st.sampled_from(
                 ({"gte": low}, {"lte": high}, {"gte": low, "lte": high})))
         _maybe(draw, kpi, "unit", texts())
