@@ -8,7 +8,6 @@ folder is refused before anything is written: exit 2, a message naming the link,
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -16,23 +15,11 @@ import pytest
 from slaengine.agreement.diagnostics import UsageError
 from slaengine.cli import main
 from slaengine.site.build import check_folders, site_config
+from test_site import site_kit
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "agreement"
-HOOKS = Path("src/slaengine/site/mkdocs_hooks.py")
 HINT = "remove the link or choose another output folder: `site_dir` in mkdocs.yml"
-
-
-def site_kit(target: Path) -> Path:
-    """mkdocs.yml, the hand-written pages (not the generated ones) and the hook file."""
-    target.mkdir(parents=True, exist_ok=True)
-    shutil.copy(ROOT / "mkdocs.yml", target / "mkdocs.yml")
-    shutil.copytree(ROOT / "site", target / "site",
-                    ignore=lambda folder, names: ["agreement"] if Path(folder) == ROOT / "site"
-                    else [])
-    (target / HOOKS).parent.mkdir(parents=True)
-    shutil.copy(ROOT / HOOKS, target / HOOKS)
-    return target / "mkdocs.yml"
 
 
 def run(capsys: pytest.CaptureFixture[str], config: Path,
