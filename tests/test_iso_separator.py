@@ -24,9 +24,10 @@ from hypothesis import strategies as st
 
 import slaengine
 from slaengine.agreement.models.sections import FieldSpec
-from slaengine.evaluate.coerce import Coercer, RecordError, bad_separator, date_end, show
+from slaengine.evaluate.coerce import Coercer, RecordError, show
 from slaengine.evaluate.early import instant_text
 from slaengine.evaluate.evaluator import Engine, _Habit
+from slaengine.evaluate.isotext import bad_separator, date_end
 from slaengine.evaluate.leads import read_leads
 from slaengine.sql.duckdb.runner import DuckRun
 

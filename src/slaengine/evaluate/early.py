@@ -34,7 +34,8 @@ from ..agreement.models.conditions import (
     walk,
 )
 from ..agreement.models.sections import PointsRule
-from .coerce import MAX_SAFE_INTEGER, bad_separator, plain_members, stray_before_zone
+from .coerce import MAX_SAFE_INTEGER, plain_members
+from .isotext import bad_separator, stray_before_zone
 
 
 class Compiler(Protocol):

@@ -3,7 +3,7 @@
 The lead coercer reads dates and times with those two functions, so the embedded DuckDB
 engine must accept exactly the same text: extended and basic calendar dates, ISO week dates,
 `T` or a space between date and time (CPython takes any character there; the coercer refuses
-the others, see `coerce.bad_separator`), times of 1 to 3 components with or without
+the others, see `evaluate.isotext.bad_separator`), times of 1 to 3 components with or without
 colons and a fraction after any of them, `Z` or an offset written the same way. The date
 part's length is found as CPython's `_find_isoformat_datetime_separator` finds it.
 Each function returns the parts; the caller checks the ranges and builds the value.
@@ -48,7 +48,8 @@ def case(*pairs: tuple[Expr, Expr], default: Expr | None = None) -> Expr:
 def separator_position(value: Expr) -> Expr:
     """Where the date part ends (0-based, as CPython counts bytes of an ASCII date), or -1,
     also when a time follows it after a character other than `T` or a space (`value` is upper
-    case): CPython takes any character there, ISO 8601 does not (see `coerce.bad_separator`)."""
+    case): CPython takes any character there, ISO 8601 does not (see
+    `evaluate.isotext.bad_separator`)."""
     size = anon("STRLEN", value)
 
     def end(position: int) -> Expr:
