@@ -104,7 +104,7 @@ _OFFSETS = ("", "Z", "+00:00", "+01:00", "-05:30", "+13:45")
 def datetime_texts(offset: str | None = None) -> st.SearchStrategy[str]:
     """ISO 8601 dates and times such as `2026-11-20T10:00:00+01:00` (`offset`: always that one)."""
     # avoids known issue: a space instead of `T` (`2026-11-20 10:00:00`, which parse_datetime
-    # accepts) is rejected as a datetime literal by checks/operators.py `_literal_fits`.
+    # accepts) is rejected as a datetime literal by checks/operators.py `literal_fits`.
     return st.builds(
         lambda moment, spec, zone: moment.isoformat(timespec=spec) + zone,
         st.datetimes(dt.datetime(1970, 1, 1), dt.datetime(2099, 12, 31)),

@@ -15,7 +15,7 @@ from ..diagnostics import Diagnostic, error
 from ..loader import PathKey
 from ..models.conditions import AllCondition, FieldCondition, ScoreCondition
 from .base import CheckContext, condition_nodes
-from .operators import _comparable, _literal_fits
+from .operators import comparable, literal_fits
 
 _FIXED: frozenset[str] = frozenset({"eq", "ne", "gt", "gte", "lt", "lte", "in", "not_in",
                                     "between"})
@@ -102,7 +102,7 @@ def check_contradictions(ctx: CheckContext) -> Iterator[Diagnostic]:
                     continue
                 items = list(child.value) if isinstance(child.value, list) else [child.value]
                 try:  # as the field holds them; a value that does not fit is reported elsewhere
-                    converted = [_comparable(_literal_fits(field_spec, v)) for v in items]
+                    converted = [comparable(literal_fits(field_spec, v)) for v in items]
                 except ValueError:
                     continue
                 key = ("field", child.field)

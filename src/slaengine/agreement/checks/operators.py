@@ -41,7 +41,7 @@ _SUGGEST: dict[str, str] = {
 }
 
 
-def _literal_fits(spec: FieldSpec, value: Any) -> Any:
+def literal_fits(spec: FieldSpec, value: Any) -> Any:
     """The value as the field's type would hold it, or raise ValueError when it cannot."""
     kind = spec.type
     if kind in ("string", "list"):
@@ -62,7 +62,8 @@ def _literal_fits(spec: FieldSpec, value: Any) -> Any:
         parse_date(value))
 
 
-def _comparable(value: Any) -> Any:
+def comparable(value: Any) -> Any:
+    """A literal as it can be ordered beside another: dates and datetimes as naive datetimes."""
     if isinstance(value, datetime):
         return value.replace(tzinfo=None)
     if isinstance(value, date):
@@ -105,7 +106,7 @@ def _field_operator(ctx: CheckContext, node: FieldCondition, path: PathKey,
     for i, item in enumerate(values):
         item_at = ctx.at((*path, op, i)) if isinstance(value, list | tuple) else at
         try:
-            converted.append(_literal_fits(spec, item))
+            converted.append(literal_fits(spec, item))
         except ValueError as exc:
             detail = str(exc) if "`" in str(exc) else f"expected {exc}"
             shown = f'"{item}"' if isinstance(item, str) else item
@@ -122,7 +123,7 @@ def _field_operator(ctx: CheckContext, node: FieldCondition, path: PathKey,
                             f"`{item}` is not an allowed value of `{node.field}`",
                             item_at, did_you_mean(str(item), [str(e) for e in spec.enum]))
     if op == "between":
-        low, high = (_comparable(v) for v in converted)
+        low, high = (comparable(v) for v in converted)
         if low > high:
             yield error("empty-range", f"`between: [{value[0]}, {value[1]}]` can never hold: "
                                        "the low end is above the high end", at,
@@ -165,7 +166,7 @@ def check_fields(ctx: CheckContext) -> Iterator[Diagnostic]:
         seen.setdefault(column, name)
         for i, item in enumerate(spec.enum or []):
             try:
-                _literal_fits(spec, item)
+                literal_fits(spec, item)
             except ValueError as exc:
                 kind = with_article(spec.type)
                 yield error("value-type-mismatch",
